@@ -1,0 +1,113 @@
+"""Write a bundle safely: build it aside, then swap it in whole, under a lock.
+
+A failed, interrupted or killed build leaves OUT exactly as it was: files are written into a
+sibling temporary folder, and OUT is replaced by two renames at the very end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import portalocker
+
+from .errors import ConfigError, OutputError
+
+LOCK_TIMEOUT_S = 600.0
+
+
+def lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
+def locked(out: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold OUT's lock; a second build waits up to `timeout` seconds, then fails clearly."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = lock_path(out)
+    try:
+        lock = portalocker.Lock(str(path), mode="a", timeout=timeout, fail_when_locked=False)
+        lock.acquire()
+    except portalocker.exceptions.LockException:
+        msg = f"{out}: another build is writing this bundle (lock {path.name} held for {timeout:.0f} s)"
+        raise OutputError(msg) from None
+    except OSError as exc:
+        msg = f"{out}: cannot create lock file: {exc.strerror or exc}"
+        raise OutputError(msg) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
+    """Refuse an OUT that would overwrite sources or something that is not a bundle (exit 2)."""
+    o = out.resolve()
+    root = project.resolve()
+    if o == root or root.is_relative_to(o):
+        msg = f"{out}: OUT may not be the project folder or contain it"
+        raise ConfigError(msg)
+    for d in source_dirs:
+        d = d.resolve()
+        if o == d or o.is_relative_to(d) or d.is_relative_to(o):
+            msg = f"{out}: OUT may not be or lie inside a source folder ({d.name})"
+            raise ConfigError(msg)
+    if o.exists() and not o.is_dir():
+        msg = f"{out}: exists and is not a folder"
+        raise ConfigError(msg)
+    if o.is_dir() and any(o.iterdir()) and not (o / "manifest.json").is_file():
+        msg = f"{out}: exists, is not empty and holds no manifest.json; refusing to replace it"
+        raise ConfigError(msg)
+
+
+def write_bundle(out: Path, files: Mapping[str, bytes]) -> None:
+    """Replace OUT with exactly `files` (relative POSIX path -> bytes)."""
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{out.name}.new-{os.getpid()}"
+    old = parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for rel in sorted(files):
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with dest.open("wb") as fh:
+                fh.write(files[rel])
+                fh.flush()
+                os.fsync(fh.fileno())
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # put the previous bundle back
+        msg = f"{out}: cannot write the bundle: {exc.strerror or exc}"
+        raise OutputError(msg) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_stale(out: Path) -> None:
+    """Remove leftovers of builds that were killed (their temporary folders)."""
+    for p in out.parent.glob(f".{out.name}.new-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in out.parent.glob(f".{out.name}.old-*"):
+        if out.exists():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.replace(p, out)  # killed between the two renames: the old bundle comes back
+
+
+def read_tree(out: Path) -> dict[str, bytes]:
+    """Every file under OUT, by relative POSIX path."""
+    if not out.is_dir():
+        return {}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

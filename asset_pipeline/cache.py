@@ -1,0 +1,84 @@
+"""Content-addressed cache of encoded assets and probes: key = hash of everything that decides the output.
+
+Deleting the folder only costs time. Entries are written whole (temp file, then rename) so a
+killed build never leaves a half entry that a later build would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+ENV = "ASSET_PIPELINE_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get(ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("asset-pipeline"))
+
+
+def make_key(kind: str, **parts: Any) -> str:
+    """A stable key from JSON-able parts (the package version always included)."""
+    payload = json.dumps({"kind": kind, "version": __version__, **parts}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Cache:
+    """A folder of `<key>.json` (+ `<key>.bin`) entries, sharded by the key's first two hex digits."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def _path(self, key: str, suffix: str) -> Path:
+        assert self.root is not None
+        return self.root / key[:2] / f"{key}{suffix}"
+
+    def get(self, key: str) -> tuple[dict[str, Any], bytes | None] | None:
+        if self.root is None:
+            return None
+        try:
+            meta = json.loads(self._path(key, ".json").read_text("utf-8"))
+            data = None
+            if meta.get("_has_data"):
+                data = self._path(key, ".bin").read_bytes()
+                if hashlib.sha256(data).hexdigest() != meta.get("_sha256"):
+                    return None  # a damaged entry is a miss, never a wrong output
+            return meta, data
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, meta: dict[str, Any], data: bytes | None = None) -> None:
+        if self.root is None:
+            return
+        try:
+            folder = self._path(key, "").parent
+            folder.mkdir(parents=True, exist_ok=True)
+            meta = dict(meta)
+            if data is not None:
+                meta["_has_data"] = True
+                meta["_sha256"] = hashlib.sha256(data).hexdigest()
+                self._write(self._path(key, ".bin"), data)
+            self._write(self._path(key, ".json"), json.dumps(meta, sort_keys=True).encode())
+        except OSError:
+            pass  # a read-only or full cache folder costs speed, never the build
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

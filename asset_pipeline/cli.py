@@ -1,0 +1,222 @@
+"""The `asset-pipeline` command: click only. Parse flags, call the library, print, exit."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from . import report as term
+from .errors import AssetPipelineError, BuildFailed, ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("asset_pipeline")
+
+
+def _handle_errors(fn: F) -> F:
+    """One line for our errors, 130 on Ctrl-C, a pointer to the log for anything unexpected."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return fn(*args, **kwargs)
+        except BuildFailed as exc:
+            for e in exc.errors:
+                term.error(str(e), file=getattr(e, "source", None))
+            term.error(str(exc))
+            sys.exit(exc.exit_code)
+        except AssetPipelineError as exc:
+            term.error(str(exc), file=getattr(exc, "source", None))
+            if debug:
+                raise
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            term.error("interrupted; OUT left as it was")
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            log.exception("internal error")
+            if debug:
+                raise
+            from .logs import log_file
+
+            term.error(f"internal error: {type(exc).__name__}: {exc} (details in {log_file()})")
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="asset-pipeline")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+def main(debug: bool) -> None:
+    """Turn source art into TikTok Mini Game store assets: a 1024x1024 icon and up to three
+    360x360 DM-sharing thumbnails per language, under the portal's byte cap, with a manifest
+    that proves every rule is met."""
+    from .logs import setup_logging
+
+    setup_logging(logging.DEBUG if debug else logging.INFO)
+
+
+@main.command()
+@click.argument("project", default=".", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Bundle folder (default: PROJECT/dist).")
+@click.option("--preset", help="Compression preset: a name from `asset-pipeline presets`, or a .toml file.")
+@click.option("--platform", help="Platform profile: a name (tiktok-minis, tiktok-minis-2026) or a .toml file.")
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Tighten every asset's byte budget below the profile's cap.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0 = one per CPU).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if OUT is missing, stale or invalid (for CI).")
+@click.option("--keep-going", is_flag=True, help="Write the bundle without unreadable sources (still exits 1).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache folder (default: $ASSET_PIPELINE_CACHE_DIR or the user cache).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@_handle_errors
+def build(project: Path, out: Path | None, preset: str | None, platform: str | None, max_bytes: int | None,
+          jobs: int, as_json: bool, check: bool, keep_going: bool, cache_dir: Path | None, no_cache: bool) -> None:
+    """Build the bundle of PROJECT (default: the current folder)."""
+    from .pipeline import build as run_build
+
+    with out_progress(not as_json) as progress:
+        try:
+            result = run_build(project, out=out, preset=preset, platform=platform, max_bytes=max_bytes, jobs=jobs,
+                               check=check, keep_going=keep_going, cache_dir=cache_dir, use_cache=not no_cache,
+                               progress=progress)
+        except BuildFailed as exc:
+            if as_json:
+                term.emit_json({"status": "failed", "exit_code": 1, "errors": [{"source": e.source, "reason": e.reason} for e in exc.errors]})
+            raise
+    for f in result.findings:
+        term.warning(f"{f.source}: {f.message} [{f.code}]", file=f.source)
+    for f in result.failures:
+        term.error(f"{f.source}: {f.reason}", file=f.source)
+    for line in result.stale:
+        term.error(f"{result.out}/{line}" if not line.startswith(str(result.out)) else line)
+    status = "ok" if result.return_code == 0 else ("stale" if result.stale else "failed")
+    if as_json:
+        term.emit_json({
+            "status": status, "exit_code": result.return_code, "out": str(result.out), "written": result.written,
+            "counts": {"assets": len(result.assets), "dropped": len(result.dropped), "warnings": len(result.findings),
+                       "errors": len(result.failures), "stale": len(result.stale)},
+            "assets": [a.record() for a in result.assets],
+            "dropped": [d.as_json() for d in result.dropped],
+            "warnings": [f.as_json() for f in result.findings],
+            "errors": [{"source": f.source, "reason": f.reason} for f in result.failures],
+            "stale": list(result.stale),
+        })
+    else:
+        if check:
+            term.info(f"{result.out}: {'up to date' if not result.stale else f'{len(result.stale)} file(s) out of date'}")
+        else:
+            total = sum(a.bytes for a in result.assets)
+            term.info(f"wrote {result.out}: {len(result.assets)} assets, {total:,} bytes, "
+                     f"{len(result.dropped)} dropped, {len(result.findings)} warnings")
+    sys.exit(result.return_code)
+
+
+def out_progress(enabled: bool) -> Any:
+    return term.progress_reporter(enabled)
+
+
+@main.command()
+@click.argument("bundle", required=False, type=click.Path(path_type=Path))
+@click.option("--icon", "icons", multiple=True, type=click.Path(path_type=Path), help="A loose icon file to check.")
+@click.option("--thumbnail", "thumbnails", multiple=True, type=click.Path(path_type=Path), help="A loose thumbnail file to check (repeatable).")
+@click.option("--platform", help="Platform profile (default: the bundle's, or tiktok-minis).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
+@_handle_errors
+def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, ...], platform: str | None, as_json: bool) -> None:
+    """Validate BUNDLE (rules, manifest schema, hashes), or loose files with --icon/--thumbnail."""
+    from .checker import check_bundle, check_files
+
+    if bundle is None and not icons and not thumbnails:
+        raise ConfigError("check: give a BUNDLE folder, or files with --icon/--thumbnail")
+    if bundle is not None and (icons or thumbnails):
+        raise ConfigError("check: give either a BUNDLE or --icon/--thumbnail files, not both")
+    if bundle is not None:
+        result = check_bundle(bundle, platform=platform)
+    else:
+        result = check_files(list(icons), list(thumbnails), platform=platform or "tiktok-minis")
+    if as_json:
+        term.emit_json({"status": "ok" if not result.problems else "failed", "exit_code": result.return_code,
+                       "profile": result.profile, "checked": list(result.checked), "errors": list(result.problems)})
+    else:
+        for p in result.problems:
+            term.error(p)
+        if not result.problems:
+            term.info(f"ok: {len(result.checked)} file(s) meet the {result.profile} rules")
+    sys.exit(result.return_code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--threshold", type=click.IntRange(0, 64), help="pHash distance at or under which images are duplicates.")
+@click.option("--preset", default="balanced", show_default=True, help="Preset whose dedupe thresholds apply.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
+@_handle_errors
+def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json: bool) -> None:
+    """Report near-duplicate clusters among PATHS (files or folders)."""
+    from .dedupe_cli import run_dedupe
+
+    result = run_dedupe(list(paths), threshold=threshold, preset=preset)
+    if as_json:
+        term.emit_json(result)
+    else:
+        for err in result["errors"]:
+            term.error(f"{err['source']}: {err['reason']}")
+        for c in result["clusters"]:
+            click.echo(f"keep {c['keep']}")
+            for d in c["duplicates"]:
+                click.echo(f"  duplicate {d['source']} (phash {d['distances']['phash']}, dhash {d['distances']['dhash']}, colour {d['distances']['color']})")
+        term.info(f"{len(result['clusters'])} cluster(s) among {result['images']} image(s)")
+    sys.exit(1 if result["errors"] else 0)
+
+
+@main.command()
+@_handle_errors
+def presets() -> None:
+    """List compression presets and platform profiles."""
+    from .config import list_presets, list_profiles
+
+    preset_rows = []
+    for p in list_presets():
+        qual = f"search SSIM >= {p.quality.target}" if p.jpeg.quality == "search" else f"q{p.jpeg.quality}"
+        preset_rows.append({"preset": p.name, "format": p.format, "quality": qual if p.format != "png" else "lossless",
+                            "description": p.description})
+    profile_rows = [
+        {"platform": prof.name, "icon": f"{prof.icon.width}x{prof.icon.height}",
+         "thumbnail": f"{prof.thumbnail.width}x{prof.thumbnail.height} (max {prof.thumbnail.max_count})",
+         "formats": "/".join(prof.icon.formats), "cap (bytes)": f"{prof.icon.max_bytes:,}",
+         "regions": ", ".join(prof.listing.regions)}
+        for prof in list_profiles()
+    ]
+    term.table(preset_rows, "Compression presets (--preset)")
+    term.table(profile_rows, "Platform profiles (--platform)")
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@_handle_errors
+def init(directory: Path) -> None:
+    """Scaffold a source project in DIRECTORY."""
+    from .scaffold import scaffold
+
+    for line in scaffold(directory):
+        term.info(line)
+
+
+def _bench_command() -> None:
+    """Registered lazily so `--help` stays fast."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,355 @@
+"""Presets (how to encode) and platform profiles (the portal's rules): TOML in, frozen dataclasses out.
+
+    preset = load_preset("balanced")            # a shipped name, or a path to a .toml file
+    profile = load_profile("tiktok-minis")      # presets/platforms/<name>.toml, or a path
+    preset.fingerprint()                        # sha256 of the resolved settings
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from .errors import ConfigError
+
+
+def presets_dir() -> Path:
+    """The shipped presets: inside the wheel, or the repository's top-level folder."""
+    packaged = Path(__file__).parent / "_presets"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "presets"
+
+
+# --- generic validation -------------------------------------------------------------------
+
+
+def _choices(cls: type, name: str) -> tuple[Any, ...] | None:
+    meta = {f.name: f.metadata for f in dataclasses.fields(cls)}
+    got = meta.get(name, {}).get("choices")
+    return tuple(got) if got is not None else None
+
+
+def _check_type(value: Any, annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if annotation is Any:
+        return True
+    if origin is None:
+        if annotation is float:
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        if annotation is int:
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, annotation)
+    if origin is tuple:
+        inner = get_args(annotation)[0]
+        return isinstance(value, (list, tuple)) and all(_check_type(v, inner) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    # unions (X | None, int | str)
+    return any(_check_type(value, arg) if arg is not type(None) else value is None for arg in get_args(annotation))
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", str(annotation)).replace("typing.", "")
+
+
+def build_section(cls: type, data: Mapping[str, Any], where: str) -> Any:
+    """Make `cls` from a TOML table: unknown keys get a close-match hint, types are checked."""
+    if not isinstance(data, Mapping):
+        msg = f"{where}: expected a table, got {type(data).__name__}"
+        raise ConfigError(msg)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    resolved = _resolve_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            msg = f"{where}: unknown key {key!r}{hint}"
+            raise ConfigError(msg)
+        annotation = resolved.get(name, hints[name])
+        sub = fields[name].metadata.get("section")
+        if sub is not None:
+            value = build_section(sub, value, f"{where}.{key}")
+        elif not _check_type(value, annotation):
+            msg = (
+                f"{where}: expected {_type_name(annotation)} for {key!r} "
+                f"but received {value!r} of type {type(value).__name__}"
+            )
+            raise ConfigError(msg)
+        choices = _choices(cls, name)
+        if choices is not None and value not in choices:
+            msg = f"{where}: expected one of {', '.join(map(str, choices))} for {key!r} but received {value!r}"
+            raise ConfigError(msg)
+        if isinstance(value, list):
+            value = tuple(value)
+        kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        msg = f"{where}: {exc}"
+        raise ConfigError(msg) from exc
+
+
+def _resolve_hints(cls: type) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # pragma: no cover - only if an annotation cannot be resolved
+        return {}
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        msg = f"{path}: file not found"
+        raise ConfigError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: invalid TOML: {exc}"
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise ConfigError(msg) from None
+
+
+def _locate(name_or_path: str | Path, folder: Path, kind: str) -> Path:
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        if candidate.is_file():
+            return candidate
+        msg = f"{text}: {kind} file not found"
+        raise ConfigError(msg)
+    shipped = folder / f"{text}.toml"
+    if shipped.is_file():
+        return shipped
+    known = sorted(p.stem for p in folder.glob("*.toml"))
+    close = difflib.get_close_matches(text, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    msg = f"{text}: unknown {kind}{hint}; known: {', '.join(known)}"
+    raise ConfigError(msg)
+
+
+# --- presets: how to encode ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JpegSettings:
+    """JPEG encoder settings. `quality` is an integer 1-95, or "search" for the quality search."""
+
+    quality: int | str = "search"
+    min_quality: int = 40
+    max_quality: int = 95
+    subsampling: str = field(default="auto", metadata={"choices": ("auto", "4:2:0", "4:4:4")})
+    progressive: bool = True
+    optimize: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.quality, str) and self.quality != "search":
+            msg = f"jpeg.quality must be an integer 1-95 or \"search\", not {self.quality!r}"
+            raise ValueError(msg)
+        if isinstance(self.quality, int) and not 1 <= self.quality <= 100:
+            msg = f"jpeg.quality must be within 1-100, not {self.quality}"
+            raise ValueError(msg)
+        if not 1 <= self.min_quality <= self.max_quality <= 100:
+            msg = "jpeg: need 1 <= min_quality <= max_quality <= 100"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PngSettings:
+    """PNG encoder settings: zlib level and strategy, and palette quantization for flat art."""
+
+    compress_level: int = 9
+    strategy: str = field(default="rle", metadata={"choices": ("default", "rle", "filtered")})
+    optimize: bool = False
+    palette: str = field(default="auto", metadata={"choices": ("off", "auto", "on")})
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.compress_level <= 9:
+            msg = f"png.compress_level must be within 0-9, not {self.compress_level}"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualitySettings:
+    """The perceptual floor: `target` is the SSIM a searched encoding must reach."""
+
+    metric: str = field(default="ssim", metadata={"choices": ("ssim",)})
+    target: float = 0.975
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.target <= 1.0:
+            msg = f"quality.target must be within (0, 1], not {self.target}"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DedupeSettings:
+    """Near-duplicate thresholds (Hamming distances on 64-bit hashes)."""
+
+    phash_threshold: int = 10
+    dhash_threshold: int = 14
+    color_threshold: int = 6
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderSettings:
+    """Resampling and input limits."""
+
+    linear_light: bool = True
+    max_pixels: int = 150_000_000
+    sharpen: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preset:
+    """A compression preset: everything that decides how an asset is encoded."""
+
+    name: str
+    description: str = ""
+    format: str = field(default="auto", metadata={"choices": ("auto", "jpeg", "png")})
+    quality: QualitySettings = field(default_factory=QualitySettings, metadata={"section": QualitySettings})
+    jpeg: JpegSettings = field(default_factory=JpegSettings, metadata={"section": JpegSettings})
+    png: PngSettings = field(default_factory=PngSettings, metadata={"section": PngSettings})
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings, metadata={"section": DedupeSettings})
+    render: RenderSettings = field(default_factory=RenderSettings, metadata={"section": RenderSettings})
+
+    def settings(self) -> dict[str, Any]:
+        """The resolved settings, as plain JSON data (the name and description excluded)."""
+        data = _jsonable(self)
+        data.pop("name")
+        data.pop("description")
+        return data  # type: ignore[no-any-return]
+
+    def fingerprint(self) -> str:
+        """A stable hash of the resolved settings: same settings, same fingerprint."""
+        canonical = json.dumps(self.settings(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_preset(name_or_path: str | Path = "balanced") -> Preset:
+    """Load a shipped preset by name, or a preset file by path."""
+    path = _locate(name_or_path, presets_dir(), "preset")
+    data = _read_toml(path)
+    data.setdefault("name", path.stem)
+    return build_section(Preset, data, str(path))  # type: ignore[no-any-return]
+
+
+def list_presets() -> list[Preset]:
+    return [load_preset(p) for p in sorted(presets_dir().glob("*.toml"))]
+
+
+# --- platform profiles: the portal's rules ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssetRule:
+    """What the portal accepts for one kind of asset."""
+
+    width: int
+    height: int
+    formats: tuple[str, ...] = ("JPEG", "PNG")
+    max_bytes: int = 5_000_000
+    max_count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or self.max_bytes <= 0 or self.max_count <= 0:
+            msg = "width, height, max_bytes and max_count must be positive"
+            raise ValueError(msg)
+        bad = [f for f in self.formats if f not in ("JPEG", "PNG", "BMP")]
+        if bad:
+            msg = f"unknown format(s) {bad}; expected JPEG, PNG or BMP"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingRules:
+    """The Basic information page's rules."""
+
+    categories: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    name_max: int | None = None
+    description_max: int | None = None
+    scopes_required: tuple[str, ...] = ("user.info.basic",)
+    scopes_optional: tuple[str, ...] = ("user.settings.display",)
+    urls_per_region: bool = False
+    region_languages: dict[str, Any] = field(default_factory=dict)
+    apple_team_id_pattern: str = "^[A-Z0-9]{10}$"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """A platform profile: the portal's rules as data."""
+
+    name: str
+    description: str = ""
+    default_language: str = "en"
+    icon: AssetRule = field(
+        default_factory=lambda: AssetRule(width=1024, height=1024), metadata={"section": AssetRule}
+    )
+    thumbnail: AssetRule = field(
+        default_factory=lambda: AssetRule(width=360, height=360, max_count=3),
+        metadata={"section": AssetRule},
+    )
+    listing: ListingRules = field(default_factory=ListingRules, metadata={"section": ListingRules})
+    lint: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+    def rules(self) -> dict[str, Any]:
+        data = _jsonable(self)
+        data.pop("name")
+        data.pop("description")
+        return data  # type: ignore[no-any-return]
+
+    def rule_for(self, role: str) -> AssetRule:
+        return self.icon if role == "icon" else self.thumbnail
+
+
+def load_profile(name_or_path: str | Path = "tiktok-minis") -> Profile:
+    """Load a shipped platform profile by name, or a profile file by path."""
+    path = _locate(name_or_path, presets_dir() / "platforms", "platform profile")
+    data = _read_toml(path)
+    data.setdefault("name", path.stem)
+    return build_section(Profile, data, str(path))  # type: ignore[no-any-return]
+
+
+def list_profiles() -> list[Profile]:
+    return [load_profile(p) for p in sorted((presets_dir() / "platforms").glob("*.toml"))]
+
+
+def parse_color(text: str, where: str) -> tuple[int, int, int]:
+    """'#rrggbb' or '#rgb' to an RGB tuple."""
+    value = text.strip().lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    try:
+        if len(value) != 6:
+            raise ValueError
+        rgb = tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        msg = f"{where}: expected a colour like '#ffffff' but received {text!r}"
+        raise ConfigError(msg) from None
+    return rgb  # type: ignore[return-value]

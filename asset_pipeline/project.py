@@ -1,0 +1,273 @@
+"""Discover a source project: the convention layout of SPEC section 2, overridden by assets.toml."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import languages as lang_tags
+from .config import parse_color
+from .errors import ConfigError
+from .records import SourceFile
+from .render import FITS
+
+HIDDEN = {"thumbs.db", "desktop.ini"}
+
+
+def natural_key(text: str) -> list[Any]:
+    """'img2' sorts before 'img10'."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def is_hidden(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower() in HIDDEN
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitSettings:
+    fit: str = "cover"
+    background: tuple[int, int, int] = (255, 255, 255)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """Everything a build needs to know about the source project, before any pixel is read."""
+
+    root: Path
+    preset: str | None
+    platform: str | None
+    icon: FitSettings
+    thumbnail: FitSettings
+    icons: dict[str, SourceFile]  # language -> icon source ("en" always)
+    thumbnails: dict[str, tuple[SourceFile, ...]]  # language -> candidates in order
+    languages: tuple[str, ...]  # "en" first, then sorted
+    fits: dict[str, str] = field(default_factory=dict)  # per-source fit overrides
+    not_duplicates: frozenset[frozenset[str]] = frozenset()
+    listing: dict[str, Any] | None = None
+    problems: tuple[tuple[str, str], ...] = ()  # (path, reason) for sources refused at discovery
+
+
+def _read_assets_toml(root: Path) -> dict[str, Any]:
+    from .config import _read_toml
+
+    path = root / "assets.toml"
+    return _read_toml(path) if path.is_file() else {}
+
+
+KNOWN_KEYS = {"preset", "platform", "icon", "icons", "thumbnail", "thumbnails", "dedupe", "listing", "fit"}
+
+
+def _source(root: Path, path: Path, problems: list[tuple[str, str]]) -> SourceFile | None:
+    rel = _rel(root, path)
+    try:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            problems.append((rel, "symlink leads outside the project; refused"))
+            return None
+        digest, size = hash_file(path)
+    except PermissionError:
+        problems.append((rel, "permission denied"))
+        return None
+    except OSError as exc:
+        problems.append((rel, f"cannot read: {exc.strerror or exc}"))
+        return None
+    return SourceFile(path=path, rel=rel, sha256=digest, size=size)
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _expand(root: Path, patterns: list[str] | str, where: str) -> list[Path]:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    out: list[Path] = []
+    for pat in patterns:
+        if not isinstance(pat, str):
+            msg = f"{where}: expected a path or glob string, got {pat!r}"
+            raise ConfigError(msg)
+        if Path(pat).is_absolute() or ".." in Path(pat).parts:
+            msg = f"{where}: {pat!r} must be a path inside the project"
+            raise ConfigError(msg)
+        matches = sorted(glob.glob(str(root / pat), recursive=True), key=natural_key)
+        files = [Path(m) for m in matches if Path(m).is_file() or not Path(m).exists()]
+        if not matches:
+            msg = f"{where}: {pat!r} matches no file"
+            raise ConfigError(msg)
+        out.extend(p for p in files if not is_hidden(p) and p not in out)
+    return out
+
+
+def _check_lang(tag: str, where: str) -> str:
+    if not isinstance(tag, str) or not lang_tags.is_well_formed(tag):
+        msg = f"{where}: {tag!r} is not a language tag (BCP 47, like en, ja, pt-BR, zh-Hant)"
+        raise ConfigError(msg)
+    return lang_tags.canonical(tag)
+
+
+def _fit_settings(data: Any, where: str, default_bg: tuple[int, int, int]) -> tuple[FitSettings, str | None]:
+    if data is None:
+        return FitSettings(background=default_bg), None
+    if not isinstance(data, dict):
+        msg = f"{where}: expected a table"
+        raise ConfigError(msg)
+    unknown = set(data) - {"source", "fit", "background"}
+    if unknown:
+        msg = f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected source, fit, background"
+        raise ConfigError(msg)
+    fit = data.get("fit", "cover")
+    if fit not in FITS:
+        msg = f"{where}: expected one of {', '.join(FITS)} for 'fit' but received {fit!r}"
+        raise ConfigError(msg)
+    bg = parse_color(data["background"], f"{where}.background") if "background" in data else default_bg
+    source = data.get("source")
+    if source is not None and not isinstance(source, str):
+        msg = f"{where}.source: expected a path string"
+        raise ConfigError(msg)
+    return FitSettings(fit=fit, background=bg), source
+
+
+def discover(root: Path) -> Project:
+    """Read the project at `root` (no pixels are decoded here, only bytes hashed)."""
+    if not root.exists():
+        msg = f"{root}: project folder not found"
+        raise ConfigError(msg)
+    if not root.is_dir():
+        msg = f"{root}: not a folder"
+        raise ConfigError(msg)
+    cfg = _read_assets_toml(root)
+    where = str(root / "assets.toml")
+    unknown = set(cfg) - KNOWN_KEYS
+    if unknown:
+        msg = f"{where}: unknown key(s) {', '.join(sorted(unknown))}"
+        raise ConfigError(msg)
+    problems: list[tuple[str, str]] = []
+    icon_fit, icon_src = _fit_settings(cfg.get("icon"), f"{where} [icon]", (255, 255, 255))
+    thumb_fit, _ = _fit_settings(cfg.get("thumbnail"), f"{where} [thumbnail]", icon_fit.background)
+
+    # icon (en)
+    if icon_src:
+        icon_paths = _expand(root, icon_src, f"{where} [icon].source")
+    else:
+        icon_paths = sorted((p for p in root.glob("icon.*") if p.is_file() and not is_hidden(p)), key=lambda p: natural_key(p.name))
+        if not icon_paths:
+            msg = f"{root}: no icon source (expected icon.<ext> in the project folder, or [icon] source in assets.toml)"
+            raise ConfigError(msg)
+        if len(icon_paths) > 1:
+            names = ", ".join(p.name for p in icon_paths)
+            msg = f"{root}: several icon sources ({names}); choose one with [icon] source in assets.toml"
+            raise ConfigError(msg)
+    icons: dict[str, SourceFile] = {}
+    first = _source(root, icon_paths[0], problems)
+    if first is not None:
+        icons["en"] = first
+
+    # per-language icons: icons/<lang>.<ext>, then [icons]
+    icons_dir = root / "icons"
+    if icons_dir.is_dir():
+        for p in sorted(icons_dir.iterdir(), key=lambda p: natural_key(p.name)):
+            if p.is_file() and not is_hidden(p):
+                tag = _check_lang(p.stem, f"{_rel(root, p)}")
+                if tag in icons and tag != "en":
+                    msg = f"{_rel(root, p)}: a second icon for language {tag!r}"
+                    raise ConfigError(msg)
+                src = _source(root, p, problems)
+                if src is not None and tag != "en":
+                    icons[tag] = src
+    icons_cfg = cfg.get("icons", {})
+    if not isinstance(icons_cfg, dict):
+        msg = f"{where} [icons]: expected a table of language = path"
+        raise ConfigError(msg)
+    for key, value in icons_cfg.items():
+        tag = _check_lang(key, f"{where} [icons]")
+        paths = _expand(root, value, f"{where} [icons].{key}")
+        src = _source(root, paths[0], problems)
+        if src is not None:
+            icons[tag] = src
+
+    # thumbnails: [thumbnails] lists, else thumbnails/<lang>/*
+    thumbs: dict[str, tuple[SourceFile, ...]] = {}
+    thumbs_cfg = cfg.get("thumbnails")
+    if thumbs_cfg is not None:
+        if not isinstance(thumbs_cfg, dict):
+            msg = f"{where} [thumbnails]: expected a table of language = [paths or globs]"
+            raise ConfigError(msg)
+        for key, value in thumbs_cfg.items():
+            tag = _check_lang(key, f"{where} [thumbnails]")
+            files = _expand(root, value, f"{where} [thumbnails].{key}")
+            thumbs[tag] = tuple(s for p in files if (s := _source(root, p, problems)) is not None)
+    else:
+        tdir = root / "thumbnails"
+        if tdir.is_dir():
+            for d in sorted(tdir.iterdir(), key=lambda p: p.name):
+                if is_hidden(d) or not d.is_dir():
+                    continue
+                tag = _check_lang(d.name, _rel(root, d))
+                files = sorted((p for p in d.iterdir() if not is_hidden(p) and not p.is_dir()), key=lambda p: natural_key(p.name))
+                found = tuple(s for p in files if (s := _source(root, p, problems)) is not None)
+                if found:
+                    thumbs[tag] = found
+
+    # listing languages (urls per language) also declare languages
+    listing = cfg.get("listing")
+    listing_langs: set[str] = set()
+    if isinstance(listing, dict) and isinstance(listing.get("urls"), dict):
+        listing_langs = {_check_lang(k, f"{where} [listing.urls]") for k in listing["urls"]}
+    langs = {"en"} | set(thumbs) | set(icons) | listing_langs
+    languages = ("en",) + tuple(sorted(langs - {"en"}))
+
+    # per-source fit overrides and the not-duplicates allow-list
+    fits_cfg = cfg.get("fit", {})
+    fits: dict[str, str] = {}
+    if not isinstance(fits_cfg, dict):
+        msg = f"{where} [fit]: expected a table of path = fit"
+        raise ConfigError(msg)
+    for key, value in fits_cfg.items():
+        if value not in FITS:
+            msg = f"{where} [fit]: expected one of {', '.join(FITS)} for {key!r} but received {value!r}"
+            raise ConfigError(msg)
+        fits[Path(key).as_posix()] = value
+    dedupe_cfg = cfg.get("dedupe", {})
+    pairs: set[frozenset[str]] = set()
+    for pair in dedupe_cfg.get("not_duplicates", []) if isinstance(dedupe_cfg, dict) else []:
+        if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
+            msg = f"{where} [dedupe].not_duplicates: each entry must be a pair of paths, got {pair!r}"
+            raise ConfigError(msg)
+        pairs.add(frozenset(Path(p).as_posix() for p in pair))
+
+    preset = cfg.get("preset")
+    platform = cfg.get("platform")
+    for key, val in (("preset", preset), ("platform", platform)):
+        if val is not None and not isinstance(val, str):
+            msg = f"{where}: expected a string for {key!r}"
+            raise ConfigError(msg)
+    if isinstance(preset, str) and preset.endswith(".toml") and not Path(preset).is_absolute():
+        preset = str(root / preset)
+    if isinstance(platform, str) and platform.endswith(".toml") and not Path(platform).is_absolute():
+        platform = str(root / platform)
+    if "en" not in icons and not problems:
+        msg = f"{root}: no readable icon source"
+        raise ConfigError(msg)
+    return Project(
+        root=root, preset=preset, platform=platform, icon=icon_fit, thumbnail=thumb_fit,
+        icons=icons, thumbnails=thumbs, languages=languages, fits=fits,
+        not_duplicates=frozenset(pairs), listing=listing if isinstance(listing, dict) else None,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,171 @@
+"""End to end: `build` on real images, checked independently of the code under test."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from asset_pipeline.errors import BuildFailed, ConfigError
+from asset_pipeline.pipeline import build
+from bundle_checks import verify_bundle
+from conftest import gradient
+
+
+def test_sample_project_builds_a_valid_bundle(sample_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = build(sample_project, out=out, jobs=2)
+    assert result.return_code == 0
+    m = verify_bundle(out)
+    langs = m["languages"]
+    assert set(langs) == {"en", "ja", "pt-BR"}
+    assert langs["pt-BR"]["inherited_from"] == "en"
+    assert langs["pt-BR"]["thumbnails"] == langs["en"]["thumbnails"]
+    assert not (out / "thumbnails" / "pt-BR").exists()
+    assert langs["ja"]["inherited_from"] is None and len(langs["ja"]["thumbnails"]) == 2
+    # the near-duplicate is dropped in favour of the larger original, then the cap applies
+    dropped = {d["source"]: d for d in m["dropped"]}
+    dup = dropped["thumbnails/en/03_gameplay_copy.jpg"]
+    assert dup["reason"] == "duplicate" and dup["duplicate_of"] == "thumbnails/en/02_gameplay.jpg"
+    assert [d["reason"] for d in m["dropped"] if d["reason"] == "over_limit"] == ["over_limit", "over_limit"]
+    assert [t["source"]["path"] for t in langs["en"]["thumbnails"]] == [
+        "thumbnails/en/01_title.png", "thumbnails/en/02_gameplay.jpg", "thumbnails/en/04_boss.png"]
+    # the boss has real transparency: kept as PNG with alpha
+    boss = langs["en"]["thumbnails"][2]
+    assert boss["format"] == "PNG"
+    with Image.open(out / boss["path"]) as im:
+        assert im.mode in ("RGBA", "P", "LA") and im.convert("RGBA").getextrema()[3][0] < 255
+
+
+def test_build_twice_is_byte_identical(sample_project: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    build(sample_project, out=a, jobs=1, use_cache=False)
+    build(sample_project, out=b, jobs=2, use_cache=False)
+    files_a = {p.relative_to(a): p.read_bytes() for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b): p.read_bytes() for p in b.rglob("*") if p.is_file()}
+    assert files_a == files_b
+
+
+def _exif_rotated_jpeg() -> bytes:
+    """Upright: red left half, blue right half, 1200x800. Stored rotated, Orientation 6."""
+    upright = Image.new("RGB", (1200, 800), (220, 30, 30))
+    upright.paste((30, 30, 220), (600, 0, 1200, 800))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what a phone writes for orientation 6
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_exif_rotated_jpeg_comes_out_upright(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"phone.jpg": _exif_rotated_jpeg()}})
+    out = tmp_path / "out"
+    build(root, out=out, jobs=1)
+    m = verify_bundle(out)
+    path = out / m["languages"]["en"]["thumbnails"][0]["path"]
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+        left, right = rgb.getpixel((20, 180)), rgb.getpixel((340, 180))
+    assert left[0] > 150 and left[2] < 100, left
+    assert right[2] > 150 and right[0] < 100, right
+
+
+def test_non_square_source_is_cover_cropped_from_the_centre(make_project, tmp_path: Path) -> None:
+    wide = Image.new("RGB", (3000, 1000), (0, 200, 0))
+    wide.paste((250, 250, 250), (1000, 0, 2000, 1000))  # the centre square is white
+    root = make_project(icon=wide)
+    out = tmp_path / "out"
+    result = build(root, out=out, jobs=1)
+    verify_bundle(out)
+    with Image.open(out / result.manifest["icon"]["path"]) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.int32)
+    assert arr[10:-10, 10:-10].min() > 230  # nothing of the green sides survived
+    assert any(f.code == "cover_crop" for f in result.findings)
+
+
+def test_rgba_source_is_flattened_onto_the_background_for_jpeg(make_project, tmp_path: Path) -> None:
+    rgba = gradient(1200, 1200, seed=3, mode="RGBA")
+    toml = 'preset = "fast"\n[icon]\nbackground = "#ff00ff"\n'
+    preset = tmp_path / "jpeg.toml"
+    preset.write_text('format = "jpeg"\n[jpeg]\nquality = 90\n')
+    root = make_project(icon=rgba, toml=toml)
+    out = tmp_path / "out"
+    result = build(root, out=out, preset=str(preset), jobs=1)
+    m = verify_bundle(out)
+    assert m["icon"]["format"] == "JPEG"
+    with Image.open(out / "icon.jpg") as im:
+        corner = im.convert("RGB").getpixel((5, 5))
+    assert corner[0] > 235 and corner[1] < 25 and corner[2] > 235, corner  # magenta, not black
+    assert any(f.code == "alpha_flattened" for f in result.findings)
+
+
+def test_more_than_three_candidates_are_capped_in_order(make_project, tmp_path: Path) -> None:
+    thumbs = {f"{i:02d}.png": gradient(500, 500, seed=10 + i * 7) for i in range(1, 6)}
+    root = make_project(thumbnails={"en": thumbs})
+    out = tmp_path / "out"
+    result = build(root, out=out, jobs=2)
+    m = verify_bundle(out)
+    kept = [t["source"]["path"] for t in m["languages"]["en"]["thumbnails"]]
+    assert kept == ["thumbnails/en/01.png", "thumbnails/en/02.png", "thumbnails/en/03.png"]
+    over = sorted(d["source"] for d in m["dropped"] if d["reason"] == "over_limit")
+    assert over == ["thumbnails/en/04.png", "thumbnails/en/05.png"]
+    assert result.return_code == 0
+
+
+def test_language_without_thumbnails_inherits_en(make_project, tmp_path: Path) -> None:
+    toml = '[listing.urls.ja]\nterms = "https://e.com/t"\nprivacy = "https://e.com/p"\n'
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400, seed=2)}}, toml=toml)
+    out = tmp_path / "out"
+    m = build(root, out=out, jobs=1).manifest
+    assert m["languages"]["ja"]["inherited_from"] == "en"
+    assert m["languages"]["ja"]["thumbnails"] == m["languages"]["en"]["thumbnails"]
+    assert not (out / "thumbnails" / "ja").exists()
+
+
+def test_corrupt_source_fails_the_build_and_leaves_out_untouched(make_project, tmp_path: Path) -> None:
+    good = make_project(name="good", thumbnails={"en": {"a.png": gradient(400, 400)}})
+    out = tmp_path / "out"
+    build(good, out=out, jobs=1)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = make_project(name="bad", thumbnails={"en": {"a.png": gradient(400, 400), "broken.png": b"\x89PNG\r\n\x1a\nnot really"}})
+    with pytest.raises(BuildFailed) as info:
+        build(bad, out=out, jobs=1)
+    assert any("broken.png" in e.source for e in info.value.errors)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_keep_going_writes_the_bundle_and_records_the_unreadable_source(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400), "b.png": b""}})
+    out = tmp_path / "out"
+    result = build(root, out=out, jobs=1, keep_going=True)
+    assert result.return_code == 1 and result.written
+    m = verify_bundle(out)
+    assert {"source": "thumbnails/en/b.png", "language": "en", "reason": "unreadable", "message": "empty file (0 bytes)"} in m["dropped"]
+
+
+def test_missing_project_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        build(tmp_path / "nope", out=tmp_path / "out")
+
+
+def test_out_inside_a_thumbnails_folder_is_refused(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400)}})
+    with pytest.raises(ConfigError, match="source folder"):
+        build(root, out=root / "thumbnails" / "en" / "out")
+    with pytest.raises(ConfigError, match="project"):
+        build(root, out=root)
+
+
+def test_manifest_has_no_absolute_paths_or_timestamps(sample_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(sample_project, out=out, jobs=2)
+    text = (out / "manifest.json").read_text()
+    assert str(tmp_path) not in text
+    data = json.loads(text)
+    assert data["generator"]["name"] == "asset-pipeline"
+    assert len(data["preset"]["sha256"]) == 64

@@ -1,0 +1,78 @@
+"""The command line: exit codes, one-line errors, no tracebacks, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import gradient
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CI": "true", "COLUMNS": "40"}
+    return subprocess.run([sys.executable, "-m", "asset_pipeline", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_help_lists_every_command() -> None:
+    r = run("--help")
+    assert r.returncode == 0
+    for cmd in ("build", "check", "dedupe", "presets", "init"):
+        assert cmd in r.stdout
+
+
+def test_missing_project_exits_2_with_one_line(tmp_path: Path) -> None:
+    r = run("build", str(tmp_path / "missing"))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_corrupt_file_exits_1_naming_the_file_without_traceback(make_project, tmp_path: Path) -> None:
+    long_name = "a very long file name with spaces that would wrap in a narrow terminal.png"
+    root = make_project(thumbnails={"en": {"ok.png": gradient(300, 300), long_name: b"<html><body>not an image</body></html>"}})
+    r = run("build", str(root), "-o", str(tmp_path / "out"))
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    hits = [line for line in r.stderr.splitlines() if long_name in line]
+    assert hits and "HTML" in hits[0]  # the name and the reason on one unwrapped line
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_json_and_check(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400)}})
+    out = tmp_path / "out"
+    r = run("build", str(root), "-o", str(out), "--json", "--jobs", "1")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["status"] == "ok" and data["counts"]["assets"] == 2
+    r = run("check", str(out))
+    assert r.returncode == 0, r.stderr
+    r = run("build", str(root), "-o", str(out), "--check")
+    assert r.returncode == 0, r.stderr
+    (out / "icon.png").unlink(missing_ok=True)
+    (out / "icon.jpg").unlink(missing_ok=True)
+    r = run("build", str(root), "-o", str(out), "--check")
+    assert r.returncode == 1 and "missing" in r.stderr
+
+
+def test_presets_lists_shipped_presets_and_profiles() -> None:
+    r = run("presets")
+    assert r.returncode == 0
+    for name in ("balanced", "quality", "small", "lossless", "tiktok-minis", "tiktok-minis-2026"):
+        assert name in r.stderr + r.stdout
+
+
+def test_unknown_preset_is_a_usage_error(make_project, tmp_path: Path) -> None:
+    root = make_project()
+    r = run("build", str(root), "--preset", "balancd")
+    assert r.returncode == 2 and "did you mean 'balanced'" in r.stderr
+
+
+def test_init_scaffolds_a_project(tmp_path: Path) -> None:
+    r = run("init", str(tmp_path / "new"))
+    assert r.returncode == 0
+    assert (tmp_path / "new" / "assets.toml").is_file()
+    assert (tmp_path / "new" / "thumbnails" / "en").is_dir()
