@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import manifest as mf
-from .bundle import check_out_dir, clean_stale, locked, read_tree, write_bundle
+from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tree, write_bundle
 from .cache import Cache, default_cache_dir, make_key
 from .config import Preset, Profile, load_preset, load_profile
 from .errors import AssetError, AssetPipelineError, BuildFailed, ConfigError, EncodeError
@@ -74,25 +74,33 @@ class BuildResult:
 # --- workers ------------------------------------------------------------------------------
 
 
+def _probe_key(source: SourceFile, max_pixels: int) -> str:
+    return make_key("probe", sha256=source.sha256, side=PROBE_SIDE, max_pixels=max_pixels)
+
+
+def cached_probe(source: SourceFile, max_pixels: int, cache: Cache) -> Probe | None:
+    hit = cache.get(_probe_key(source, max_pixels))
+    if hit is None:
+        return None
+    meta, _ = hit
+    fp = dict(meta["fingerprint"])
+    fp["mean_rgb"] = tuple(fp["mean_rgb"])
+    return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**fp))
+
+
 def _probe_worker(args: tuple[SourceFile, int, str | None]) -> Probe | Failure:
     from .dedupe import fingerprint
     from .load import load_image
 
     source, max_pixels, cache_root = args
-    cache = Cache(Path(cache_root) if cache_root else None)
-    key = make_key("probe", sha256=source.sha256, side=PROBE_SIDE, max_pixels=max_pixels)
-    hit = cache.get(key)
-    if hit is not None:
-        meta, _ = hit
-        fp = meta["fingerprint"]
-        fp["mean_rgb"] = tuple(fp["mean_rgb"])
-        return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**fp))
     try:
         loaded = load_image(source, max_pixels=max_pixels, shrink_to=("short", PROBE_SIDE))
         fp = fingerprint(loaded.image)
     except AssetError as exc:
         return Failure(source=source.rel, reason=exc.reason, kind=exc.reason_code)
-    cache.put(key, {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)})
+    Cache(Path(cache_root) if cache_root else None).put(
+        _probe_key(source, max_pixels), {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)}
+    )
     return Probe(source=source, width=loaded.width, height=loaded.height, fingerprint=fp)
 
 
@@ -106,8 +114,26 @@ def _render_worker(job: RenderJob) -> EncodedAsset | Failure:
         return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
 
 
+def _asset_key(job: RenderJob) -> str:
+    # the bundle path is not part of the key: a thumbnail that moves from slot 2 to 1 is reused
+    return make_key("asset", sha256=job.source.sha256, spec=dataclasses.asdict(job.spec), preset=job.preset.fingerprint())
+
+
+def cached_asset(job: RenderJob, cache: Cache) -> EncodedAsset | None:
+    hit = cache.get(_asset_key(job))
+    if hit is None or hit[1] is None:
+        return None
+    meta, data = hit
+    return EncodedAsset(
+        role=job.spec.role, path=f"{job.stem}.{meta['extension']}", format=meta["format"], width=meta["width"],
+        height=meta["height"], bytes=len(data), sha256=meta["sha256"], phash=meta["phash"], source=job.source,
+        encoder=meta["encoder"], quality=meta["quality"],
+        findings=tuple(Finding(**f) for f in meta["findings"]), data=data,
+    )
+
+
 def render_asset(job: RenderJob) -> EncodedAsset:
-    """Load, fit, encode one asset (or take it from the cache)."""
+    """Load, fit and encode one asset, and put it in the cache."""
     import imagehash
 
     from .encode.size_cap import encode_to_cap
@@ -115,19 +141,6 @@ def render_asset(job: RenderJob) -> EncodedAsset:
     from .quality import METRIC, flatten
     from .render import render
 
-    cache = Cache(Path(job.cache_root) if job.cache_root else None)
-    key = make_key(
-        "asset", sha256=job.source.sha256, spec=dataclasses.asdict(job.spec), preset=job.preset.fingerprint(), stem=job.stem
-    )
-    hit = cache.get(key)
-    if hit is not None and hit[1] is not None:
-        meta, data = hit
-        return EncodedAsset(
-            role=job.spec.role, path=meta["path"], format=meta["format"], width=meta["width"], height=meta["height"],
-            bytes=len(data), sha256=meta["sha256"], phash=meta["phash"], source=job.source,
-            encoder=meta["encoder"], quality=meta["quality"],
-            findings=tuple(Finding(**f) for f in meta["findings"]), data=data,
-        )
     spec = job.spec
     gap = 2  # decode at >= 2x the target so LANCZOS has room (Pillow's reducing_gap idea)
     side = "long" if spec.fit == "contain" else "short"
@@ -145,11 +158,11 @@ def render_asset(job: RenderJob) -> EncodedAsset:
         data=encoded.data,
     )
     meta = {
-        "path": asset.path, "format": asset.format, "width": asset.width, "height": asset.height,
+        "extension": encoded.extension, "format": asset.format, "width": asset.width, "height": asset.height,
         "sha256": asset.sha256, "phash": asset.phash, "encoder": asset.encoder, "quality": asset.quality,
         "findings": [dataclasses.asdict(f) for f in findings],
     }
-    cache.put(key, meta, encoded.data)
+    Cache(Path(job.cache_root) if job.cache_root else None).put(_asset_key(job), meta, encoded.data)
     return asset
 
 
@@ -162,18 +175,44 @@ def _worker_init() -> None:
     setup_logging()
 
 
-def _map(fn: Callable[[T], R], items: Sequence[T], *, jobs: int, pool: ProcessPoolExecutor | None, stage: str, progress: Progress | None) -> list[R]:
-    """Order-preserving map, in the pool when there is one."""
-    out: list[R] = []
-    total = len(items)
-    if progress:
-        progress(stage, 0, total)
-    results: Iterable[R] = pool.map(fn, items) if pool is not None and total > 1 else map(fn, items)
-    for i, r in enumerate(results, 1):
-        out.append(r)
+class _Pool:
+    """A process pool made on first need: a build whose work is all cached starts no process."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.executor: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, stage: str, progress: Progress | None) -> list[R]:
+        """Order-preserving map; in worker processes when there is more than one item and job."""
+        total = len(items)
         if progress:
-            progress(stage, i, total)
-    return out
+            progress(stage, 0, total)
+        if self.jobs > 1 and total > 1:
+            if self.executor is None:
+                self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
+            results: Iterable[R] = self.executor.map(fn, items)
+        else:
+            results = map(fn, items)
+        out: list[R] = []
+        for i, r in enumerate(results, 1):
+            out.append(r)
+            if progress:
+                progress(stage, i, total)
+        return out
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+
+def _fill(cached: list[T | None], compute: Callable[[list[int]], list[T]]) -> list[T]:
+    """Results in order: cached ones as they are, the misses computed in one batch."""
+    missing = [i for i, c in enumerate(cached) if c is None]
+    computed = compute(missing) if missing else []
+    out = list(cached)
+    for i, r in zip(missing, computed, strict=True):
+        out[i] = r
+    return out  # type: ignore[return-value]
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -220,6 +259,7 @@ def build(
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    lock_timeout: float | None = None,
 ) -> BuildResult:
     """Build (or, with `check`, verify) the bundle of the project at `root`.
 
@@ -241,17 +281,18 @@ def build(
     preset_obj, profile = settings.preset, settings.profile
     failures: list[Failure] = [Failure(source=p, reason=r, kind="unreadable") for p, r in project.problems]
 
-    pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init) if n_jobs > 1 else None
+    cache = Cache(Path(cache_root) if cache_root else None)
+    max_px = preset_obj.render.max_pixels
+    pool = _Pool(n_jobs)
     try:
-        # pass 1: probe every thumbnail candidate
+        # pass 1: probe every thumbnail candidate (hashes from a small draft)
         candidates = [(lang, s) for lang in project.languages for s in project.thumbnails.get(lang, ())]
-        probes = _map(
-            _probe_worker, [(s, preset_obj.render.max_pixels, cache_root) for _, s in candidates],
-            jobs=n_jobs, pool=pool, stage="probe", progress=progress,
+        probes: list[Probe | Failure] = _fill(
+            [cached_probe(s, max_px, cache) for _, s in candidates],
+            lambda miss: pool.map(_probe_worker, [(candidates[i][1], max_px, cache_root) for i in miss], stage="probe", progress=progress),
         )
         dropped: list[Dropped] = []
         findings: list[Finding] = []
-        kept: dict[str, list[Probe]] = {}
         by_lang: dict[str, list[Probe]] = {}
         for (lang, _src), res in zip(candidates, probes, strict=True):
             if isinstance(res, Failure):
@@ -280,10 +321,12 @@ def build(
                         stem=f"thumbnails/{lang}/{i}", preset=preset_obj, cache_root=cache_root,
                     )
                 )
-        rendered = _map(_render_worker, jobs_list, jobs=n_jobs, pool=pool, stage="encode", progress=progress)
+        rendered: list[EncodedAsset | Failure] = _fill(
+            [cached_asset(j, cache) for j in jobs_list],
+            lambda miss: pool.map(_render_worker, [jobs_list[i] for i in miss], stage="encode", progress=progress),
+        )
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        pool.close()
 
     assets: dict[str, EncodedAsset] = {}
     for job, res in zip(jobs_list, rendered, strict=True):
@@ -303,7 +346,9 @@ def build(
         stale = compare_tree(out_path, files)
         return BuildResult(out=out_path, manifest=data, files=files, assets=tuple(assets.values()), dropped=tuple(dropped),
                            findings=result_findings, failures=tuple(_unique(failures)), written=False, stale=tuple(stale))
-    with locked(out_path):
+    if lock_timeout is None:
+        lock_timeout = float(os.environ.get("ASSET_PIPELINE_LOCK_TIMEOUT", LOCK_TIMEOUT_S))
+    with locked(out_path, timeout=lock_timeout):
         clean_stale(out_path)
         write_bundle(out_path, files)
     log.info("built %s: %d files", out_path, len(files))

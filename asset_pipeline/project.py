@@ -12,8 +12,7 @@ from typing import Any
 from . import languages as lang_tags
 from .config import parse_color
 from .errors import ConfigError
-from .records import SourceFile
-from .render import FITS
+from .records import FITS, SourceFile
 
 HIDDEN = {"thumbs.db", "desktop.ini"}
 

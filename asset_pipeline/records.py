@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Role = Literal["icon", "thumbnail"]
+FITS = ("cover", "contain", "attention")  # CSS object-fit words, plus sharp's "attention"
 DropReason = Literal["duplicate", "over_limit", "unreadable"]
 
 

@@ -12,9 +12,7 @@ import numpy as np
 from PIL import Image
 
 from .load import LoadedImage
-from .records import Finding, RenderSpec
-
-FITS = ("cover", "contain", "attention")
+from .records import FITS, Finding, RenderSpec
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
 
 # sRGB transfer curve as lookup tables (8-bit in, float out; 4096-entry table back)

@@ -1,0 +1,140 @@
+"""Crash safety, locking, --check, --jobs determinism: the contract CI and big batches rely on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from asset_pipeline.bundle import locked
+from asset_pipeline.errors import OutputError
+from asset_pipeline.pipeline import build
+from conftest import gradient
+
+
+def _noisy(w: int, h: int, seed: int) -> Image.Image:
+    """Expensive to encode (detail everywhere), so a build takes long enough to interrupt."""
+    rng = np.random.default_rng(seed)
+    base = np.asarray(gradient(w, h, seed=seed), dtype=np.int16)
+    noise = rng.integers(-40, 40, size=base.shape, dtype=np.int16)
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _start(root: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "CI": "true"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+    )
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 120) -> None:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if needle in line:
+            return
+        if not line and proc.poll() is not None:
+            pytest.fail(f"build ended before {needle!r}")
+    pytest.fail(f"no {needle!r} within {timeout} s")
+
+
+@pytest.fixture
+def slow_project(make_project):
+    thumbs = {f"{i:02d}.png": _noisy(1400, 1400, seed=i) for i in range(6)}
+    return make_project(name="slow", icon=_noisy(2000, 1600, seed=99), thumbnails={"en": thumbs, "ja": dict(thumbs)})
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_or_interrupted_build_leaves_out_exactly_as_before(slow_project: Path, make_project, tmp_path: Path, sig: int) -> None:
+    out = tmp_path / "out"
+    first = make_project(name="first", thumbnails={"en": {"a.png": gradient(300, 300, seed=5)}})
+    build(first, out=out, jobs=1)
+    before = _tree(out)
+    proc = _start(slow_project, out, "--no-cache", "--jobs", "2")
+    _wait_for_line(proc, "probe:")  # pass 1 done: now encoding
+    os.killpg(proc.pid, sig)
+    proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+    assert _tree(out) == before
+    # the next build cleans what the killed one left aside and succeeds
+    result = build(slow_project, out=out, jobs=2)
+    assert result.written and not list(tmp_path.glob(".out.new-*"))
+
+
+def test_two_builds_into_one_out_never_mix(make_project, tmp_path: Path) -> None:
+    a = make_project(name="a", icon=_noisy(1600, 1600, seed=1), thumbnails={"en": {f"{i}.png": _noisy(900, 900, 10 + i) for i in range(3)}})
+    b = make_project(name="b", icon=_noisy(1600, 1600, seed=2), thumbnails={"en": {f"{i}.png": _noisy(900, 900, 20 + i) for i in range(3)}})
+    ref_a, ref_b = tmp_path / "ref_a", tmp_path / "ref_b"
+    build(a, out=ref_a, jobs=1)
+    build(b, out=ref_b, jobs=1)
+    out = tmp_path / "shared"
+    procs = [_start(a, out, "--no-cache", "--jobs", "1"), _start(b, out, "--no-cache", "--jobs", "1")]
+    for p in procs:
+        p.communicate(timeout=300)
+        assert p.returncode == 0
+    assert _tree(out) in (_tree(ref_a), _tree(ref_b))
+
+
+def test_a_held_lock_makes_the_second_build_fail_clearly(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(300, 300)}})
+    out = tmp_path / "out"
+    with locked(out), pytest.raises(OutputError, match="another build"):
+        build(root, out=out, jobs=1, lock_timeout=0.5)
+    assert not out.exists()
+
+
+def test_jobs_1_and_2_give_byte_identical_bundles(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, out=tmp_path / "j1", jobs=1, use_cache=False)
+    build(sample_project, out=tmp_path / "j2", jobs=2, use_cache=False)
+    assert _tree(tmp_path / "j1") == _tree(tmp_path / "j2")
+
+
+def test_check_flips_to_1_after_a_source_change_and_back_after_a_build(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(300, 300, seed=1), "b.png": gradient(300, 300, seed=2)}})
+    out = tmp_path / "out"
+    assert build(root, out=out, check=True).return_code == 1  # nothing built yet
+    build(root, out=out)
+    assert build(root, out=out, check=True).return_code == 0
+    gradient(300, 300, seed=3).save(root / "thumbnails" / "en" / "b.png")
+    stale = build(root, out=out, check=True)
+    assert stale.return_code == 1 and not stale.written
+    assert any("thumbnails/en/2" in line for line in stale.stale)
+    build(root, out=out)
+    assert build(root, out=out, check=True).return_code == 0
+
+
+def test_check_reports_extra_files(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(300, 300)}})
+    out = tmp_path / "out"
+    build(root, out=out)
+    (out / "thumbnails" / "en" / "9.png").write_bytes(b"stray")
+    result = build(root, out=out, check=True)
+    assert result.return_code == 1 and any("extra" in s for s in result.stale)
+
+
+def test_no_change_rebuild_reuses_the_cache_and_changes_one_thumbnail_only(make_project, tmp_path: Path) -> None:
+    thumbs = {f"{i}.png": gradient(600, 600, seed=i * 11) for i in range(3)}
+    root = make_project(thumbnails={"en": thumbs})
+    cache = tmp_path / "cache"
+    out = tmp_path / "out"
+    build(root, out=out, cache_dir=cache)
+    entries = {p.name for p in cache.rglob("*.bin")}
+    build(root, out=out, cache_dir=cache)
+    assert {p.name for p in cache.rglob("*.bin")} == entries  # nothing new was encoded
+    gradient(600, 600, seed=77).save(root / "thumbnails" / "en" / "1.png")
+    build(root, out=out, cache_dir=cache)
+    assert len({p.name for p in cache.rglob("*.bin")} - entries) == 1  # exactly one new encode
