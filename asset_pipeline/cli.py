@@ -45,6 +45,9 @@ def _handle_errors(fn: F) -> F:
         except click.ClickException:
             raise
         except Exception as exc:
+            from .logs import setup_logging
+
+            setup_logging()
             log.exception("internal error")
             if debug:
                 raise
@@ -63,9 +66,10 @@ def main(debug: bool) -> None:
     """Turn source art into TikTok Mini Game store assets: a 1024x1024 icon and up to three
     360x360 DM-sharing thumbnails per language, under the portal's byte cap, with a manifest
     that proves every rule is met."""
-    from .logs import setup_logging
+    if debug:  # otherwise the log file is opened when there is work to log (keeps no-op runs fast)
+        from .logs import setup_logging
 
-    setup_logging(logging.DEBUG if debug else logging.INFO)
+        setup_logging(logging.DEBUG)
 
 
 @main.command()
@@ -116,6 +120,8 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
     else:
         if check:
             term.info(f"{result.out}: {'up to date' if not result.stale else f'{len(result.stale)} file(s) out of date'}")
+        elif not result.written and not result.failures:
+            term.info(f"{result.out}: up to date ({len(result.assets)} assets)")
         else:
             total = sum(a.bytes for a in result.assets)
             term.info(f"wrote {result.out}: {len(result.assets)} assets, {total:,} bytes, "

@@ -127,9 +127,71 @@ def cached_asset(job: RenderJob, cache: Cache) -> EncodedAsset | None:
     return EncodedAsset(
         role=job.spec.role, path=f"{job.stem}.{meta['extension']}", format=meta["format"], width=meta["width"],
         height=meta["height"], bytes=len(data), sha256=meta["sha256"], phash=meta["phash"], source=job.source,
-        encoder=meta["encoder"], quality=meta["quality"],
+        encoder=meta["encoder"], quality=meta["quality"], render=_render_info(job.spec),
         findings=tuple(Finding(**f) for f in meta["findings"]), data=data,
     )
+
+
+def _render_info(spec: RenderSpec) -> dict[str, Any]:
+    r, g, b = spec.background
+    return {"fit": spec.fit, "background": f"#{r:02x}{g:02x}{b:02x}"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreviousBundle:
+    """The outputs already in OUT, reusable when they were made from the same inputs and settings.
+
+    This is what lets `build --check` on a machine with an empty cache (a fresh CI runner)
+    verify a bundle without re-encoding it: same package version, preset, platform rules and
+    byte budget, and a record whose source hash, size and fit match, means the same output.
+    """
+
+    records: dict[tuple[str, str, str, str, int, int], tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    warnings: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def load(cls, out: Path, settings: BuildSettings) -> PreviousBundle:
+        import json
+
+        try:
+            data = json.loads((out / "manifest.json").read_text("utf-8"))
+            same = (
+                data["generator"]["version"] == mf.generator()["version"]
+                and data["preset"]["sha256"] == settings.preset.fingerprint()
+                and data["platform"]["rules"] == json.loads(json.dumps(settings.profile.rules()))
+                and data.get("max_bytes") == settings.max_bytes
+            )
+            if not same:
+                return cls()
+            recs = [data["icon"]] + [r for e in data["languages"].values() for r in (e.get("thumbnails") or []) + ([e["icon"]] if e.get("icon") else [])]
+            found: dict[tuple[str, str, str, str, int, int], tuple[dict[str, Any], bytes]] = {}
+            for rec in recs:
+                blob = (out / rec["path"]).read_bytes()
+                if hashlib.sha256(blob).hexdigest() != rec["sha256"] or "render" not in rec:
+                    continue
+                role = "icon" if rec["path"].startswith("icon") else "thumbnail"
+                key = (role, rec["source"]["sha256"], rec["render"]["fit"], rec["render"]["background"], rec["width"], rec["height"])
+                found[key] = (rec, blob)
+            return cls(records=found, warnings=tuple(data.get("warnings", [])))
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def reuse(self, job: RenderJob) -> EncodedAsset | None:
+        info = _render_info(job.spec)
+        hit = self.records.get((job.spec.role, job.source.sha256, info["fit"], info["background"], job.spec.width, job.spec.height))
+        if hit is None:
+            return None
+        rec, blob = hit
+        ext = rec["path"].rsplit(".", 1)[-1]
+        findings = tuple(
+            Finding(code=w["code"], source=w["source"], message=w["message"], value=w.get("value"))
+            for w in self.warnings if w.get("asset") == rec["path"]
+        )
+        return EncodedAsset(
+            role=job.spec.role, path=f"{job.stem}.{ext}", format=rec["format"], width=rec["width"], height=rec["height"],
+            bytes=len(blob), sha256=rec["sha256"], phash=rec["phash"], source=job.source, encoder=rec["encoder"],
+            quality=rec["quality"], render=info, findings=findings, data=blob,
+        )
 
 
 def render_asset(job: RenderJob) -> EncodedAsset:
@@ -154,8 +216,8 @@ def render_asset(job: RenderJob) -> EncodedAsset:
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,
-        source=job.source, encoder=encoded.settings, quality={METRIC: encoded.score}, findings=findings,
-        data=encoded.data,
+        source=job.source, encoder=encoded.settings, quality={METRIC: encoded.score}, render=_render_info(spec),
+        findings=findings, data=encoded.data,
     )
     meta = {
         "extension": encoded.extension, "format": asset.format, "width": asset.width, "height": asset.height,
@@ -169,8 +231,19 @@ def render_asset(job: RenderJob) -> EncodedAsset:
 # --- orchestration ------------------------------------------------------------------------
 
 
-def _worker_init() -> None:
+def _worker_init_logging_only() -> None:
     from .logs import setup_logging
+
+    setup_logging()
+
+
+def _worker_init() -> None:
+    import signal
+
+    from .logs import setup_logging
+
+    # Ctrl-C is the main process's to handle: it stops the pool and leaves OUT untouched
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     setup_logging()
 
@@ -189,6 +262,7 @@ class _Pool:
             progress(stage, 0, total)
         if self.jobs > 1 and total > 1:
             if self.executor is None:
+                _worker_init_logging_only()
                 self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
             results: Iterable[R] = self.executor.map(fn, items)
         else:
@@ -200,8 +274,14 @@ class _Pool:
                 progress(stage, i, total)
         return out
 
-    def close(self) -> None:
-        if self.executor is not None:
+    def close(self, *, abort: bool = False) -> None:
+        if self.executor is None:
+            return
+        if abort:  # interrupted: do not wait for encodes whose results nobody will use
+            for proc in list(getattr(self.executor, "_processes", {}).values()):
+                proc.terminate()
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        else:
             self.executor.shutdown(cancel_futures=True)
 
 
@@ -321,12 +401,15 @@ def build(
                         stem=f"thumbnails/{lang}/{i}", preset=preset_obj, cache_root=cache_root,
                     )
                 )
+        previous = PreviousBundle.load(out_path, settings)
         rendered: list[EncodedAsset | Failure] = _fill(
-            [cached_asset(j, cache) for j in jobs_list],
+            [cached_asset(j, cache) or previous.reuse(j) for j in jobs_list],
             lambda miss: pool.map(_render_worker, [jobs_list[i] for i in miss], stage="encode", progress=progress),
         )
-    finally:
-        pool.close()
+    except BaseException:
+        pool.close(abort=True)
+        raise
+    pool.close()
 
     assets: dict[str, EncodedAsset] = {}
     for job, res in zip(jobs_list, rendered, strict=True):
@@ -334,7 +417,7 @@ def build(
             failures.append(res)
         else:
             assets[job.stem] = res
-            findings.extend(res.findings)
+            findings.extend(dataclasses.replace(f, asset=res.path) for f in res.findings)
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
     findings.extend(_cross_language_findings(project, kept))
@@ -350,10 +433,13 @@ def build(
         lock_timeout = float(os.environ.get("ASSET_PIPELINE_LOCK_TIMEOUT", LOCK_TIMEOUT_S))
     with locked(out_path, timeout=lock_timeout):
         clean_stale(out_path)
-        write_bundle(out_path, files)
-    log.info("built %s: %d files", out_path, len(files))
+        # an up-to-date bundle is left alone: no rewrite, no new mtimes, no churn
+        written = bool(compare_tree(out_path, files))
+        if written:
+            write_bundle(out_path, files)
+            log.info("built %s: %d files", out_path, len(files))
     return BuildResult(out=out_path, manifest=data, files=files, assets=tuple(assets.values()), dropped=tuple(dropped),
-                       findings=result_findings, failures=tuple(_unique(failures)), written=True)
+                       findings=result_findings, failures=tuple(_unique(failures)), written=written)
 
 
 def _unique(failures: Iterable[Failure]) -> list[Failure]:

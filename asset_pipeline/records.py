@@ -19,11 +19,14 @@ class Finding:
     source: str
     message: str
     value: float | None = None
+    asset: str | None = None  # the bundle path of the output it concerns, where there is one
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "source": self.source, "message": self.message}
         if self.value is not None:
             out["value"] = self.value
+        if self.asset is not None:
+            out["asset"] = self.asset
         return out
 
 
@@ -86,6 +89,7 @@ class EncodedAsset:
     source: SourceFile
     encoder: dict[str, Any]
     quality: dict[str, float]
+    render: dict[str, Any] = field(default_factory=dict)  # fit and background that made it
     findings: tuple[Finding, ...] = ()
     data: bytes = field(default=b"", compare=False, repr=False)
 
@@ -102,6 +106,7 @@ class EncodedAsset:
             "source": {"path": self.source.rel, "sha256": self.source.sha256},
             "encoder": dict(self.encoder),
             "quality": dict(self.quality),
+            "render": dict(self.render),
         }
 
 

@@ -138,3 +138,17 @@ def test_no_change_rebuild_reuses_the_cache_and_changes_one_thumbnail_only(make_
     gradient(600, 600, seed=77).save(root / "thumbnails" / "en" / "1.png")
     build(root, out=out, cache_dir=cache)
     assert len({p.name for p in cache.rglob("*.bin")} - entries) == 1  # exactly one new encode
+
+
+def test_check_on_a_fresh_machine_reuses_the_bundle_instead_of_re_encoding(make_project, tmp_path: Path) -> None:
+    """A CI runner has no cache: --check must trust OUT's manifest for unchanged sources."""
+    root = make_project(thumbnails={"en": {"a.png": gradient(500, 500, seed=1), "b.png": gradient(500, 500, seed=2)}})
+    out = tmp_path / "out"
+    build(root, out=out, cache_dir=tmp_path / "cache-dev")
+    fresh = tmp_path / "cache-ci"
+    assert build(root, out=out, check=True, cache_dir=fresh).return_code == 0
+    assert not list(fresh.rglob("*.bin"))  # nothing was encoded
+    # a changed source is still caught, and only it is encoded
+    gradient(500, 500, seed=9).save(root / "thumbnails" / "en" / "b.png")
+    result = build(root, out=out, check=True, cache_dir=fresh)
+    assert result.return_code == 1 and len(list(fresh.rglob("*.bin"))) == 1
