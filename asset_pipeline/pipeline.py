@@ -7,7 +7,6 @@ is cached by content, so a rebuild with nothing changed decodes and encodes noth
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -18,11 +17,23 @@ from typing import Any, TypeVar
 
 from . import manifest as mf
 from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tree, write_bundle
-from .cache import Cache, default_cache_dir, make_key
+from .cache import Cache, default_cache_dir
 from .config import Preset, Profile, load_preset, load_profile
-from .errors import AssetError, AssetPipelineError, BuildFailed, ConfigError, EncodeError
+from .errors import AssetError, AssetPipelineError, BuildFailed, ConfigError
 from .project import Project, discover
-from .records import Dropped, EncodedAsset, Finding, Fingerprint, Probe, RenderSpec, SourceFile
+from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
+from .work import (
+    Failure,
+    Pixels,
+    PrepareTask,
+    PreviousBundle,
+    RenderJob,
+    cached_asset,
+    cached_probe,
+    decode_side,
+    encode,
+    prepare,
+)
 
 log = logging.getLogger("asset_pipeline")
 
@@ -30,25 +41,6 @@ Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
 R = TypeVar("R")
 
-PROBE_SIDE = 256  # pass 1 decodes a draft this big: enough for 64-bit hashes, cheap for JPEG
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Failure:
-    """A source or asset that failed, as it crosses a process boundary."""
-
-    source: str
-    reason: str
-    kind: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RenderJob:
-    source: SourceFile
-    spec: RenderSpec
-    stem: str  # bundle path without extension, e.g. "thumbnails/en/1"
-    preset: Preset
-    cache_root: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,163 +61,6 @@ class BuildResult:
     def return_code(self) -> int:
         """0: bundle good (warnings allowed); 1: a source failed, or --check found OUT stale."""
         return 1 if self.failures or self.stale else 0
-
-
-# --- workers ------------------------------------------------------------------------------
-
-
-def _probe_key(source: SourceFile, max_pixels: int) -> str:
-    return make_key("probe", sha256=source.sha256, side=PROBE_SIDE, max_pixels=max_pixels)
-
-
-def cached_probe(source: SourceFile, max_pixels: int, cache: Cache) -> Probe | None:
-    hit = cache.get(_probe_key(source, max_pixels))
-    if hit is None:
-        return None
-    meta, _ = hit
-    fp = dict(meta["fingerprint"])
-    fp["mean_rgb"] = tuple(fp["mean_rgb"])
-    return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**fp))
-
-
-def _probe_worker(args: tuple[SourceFile, int, str | None]) -> Probe | Failure:
-    from .dedupe import fingerprint
-    from .load import load_image
-
-    source, max_pixels, cache_root = args
-    try:
-        loaded = load_image(source, max_pixels=max_pixels, shrink_to=("short", PROBE_SIDE))
-        fp = fingerprint(loaded.image)
-    except AssetError as exc:
-        return Failure(source=source.rel, reason=exc.reason, kind=exc.reason_code)
-    Cache(Path(cache_root) if cache_root else None).put(
-        _probe_key(source, max_pixels), {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)}
-    )
-    return Probe(source=source, width=loaded.width, height=loaded.height, fingerprint=fp)
-
-
-def _render_worker(job: RenderJob) -> EncodedAsset | Failure:
-    try:
-        return render_asset(job)
-    except AssetError as exc:
-        return Failure(source=exc.source, reason=exc.reason, kind=exc.reason_code)
-    except Exception as exc:  # an encoder bug must name the file, not kill the batch
-        log.exception("unexpected error on %s", job.source.rel)
-        return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
-
-
-def _asset_key(job: RenderJob) -> str:
-    # the bundle path is not part of the key: a thumbnail that moves from slot 2 to 1 is reused
-    return make_key("asset", sha256=job.source.sha256, spec=dataclasses.asdict(job.spec), preset=job.preset.fingerprint())
-
-
-def cached_asset(job: RenderJob, cache: Cache) -> EncodedAsset | None:
-    hit = cache.get(_asset_key(job))
-    if hit is None or hit[1] is None:
-        return None
-    meta, data = hit
-    return EncodedAsset(
-        role=job.spec.role, path=f"{job.stem}.{meta['extension']}", format=meta["format"], width=meta["width"],
-        height=meta["height"], bytes=len(data), sha256=meta["sha256"], phash=meta["phash"], source=job.source,
-        encoder=meta["encoder"], quality=meta["quality"], render=_render_info(job.spec),
-        findings=tuple(Finding(**f) for f in meta["findings"]), data=data,
-    )
-
-
-def _render_info(spec: RenderSpec) -> dict[str, Any]:
-    r, g, b = spec.background
-    return {"fit": spec.fit, "background": f"#{r:02x}{g:02x}{b:02x}"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PreviousBundle:
-    """The outputs already in OUT, reusable when they were made from the same inputs and settings.
-
-    This is what lets `build --check` on a machine with an empty cache (a fresh CI runner)
-    verify a bundle without re-encoding it: same package version, preset, platform rules and
-    byte budget, and a record whose source hash, size and fit match, means the same output.
-    """
-
-    records: dict[tuple[str, str, str, str, int, int], tuple[dict[str, Any], bytes]] = field(default_factory=dict)
-    warnings: tuple[dict[str, Any], ...] = ()
-
-    @classmethod
-    def load(cls, out: Path, settings: BuildSettings) -> PreviousBundle:
-        import json
-
-        try:
-            data = json.loads((out / "manifest.json").read_text("utf-8"))
-            same = (
-                data["generator"]["version"] == mf.generator()["version"]
-                and data["preset"]["sha256"] == settings.preset.fingerprint()
-                and data["platform"]["rules"] == json.loads(json.dumps(settings.profile.rules()))
-                and data.get("max_bytes") == settings.max_bytes
-            )
-            if not same:
-                return cls()
-            recs = [data["icon"]] + [r for e in data["languages"].values() for r in (e.get("thumbnails") or []) + ([e["icon"]] if e.get("icon") else [])]
-            found: dict[tuple[str, str, str, str, int, int], tuple[dict[str, Any], bytes]] = {}
-            for rec in recs:
-                blob = (out / rec["path"]).read_bytes()
-                if hashlib.sha256(blob).hexdigest() != rec["sha256"] or "render" not in rec:
-                    continue
-                role = "icon" if rec["path"].startswith("icon") else "thumbnail"
-                key = (role, rec["source"]["sha256"], rec["render"]["fit"], rec["render"]["background"], rec["width"], rec["height"])
-                found[key] = (rec, blob)
-            return cls(records=found, warnings=tuple(data.get("warnings", [])))
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls()
-
-    def reuse(self, job: RenderJob) -> EncodedAsset | None:
-        info = _render_info(job.spec)
-        hit = self.records.get((job.spec.role, job.source.sha256, info["fit"], info["background"], job.spec.width, job.spec.height))
-        if hit is None:
-            return None
-        rec, blob = hit
-        ext = rec["path"].rsplit(".", 1)[-1]
-        findings = tuple(
-            Finding(code=w["code"], source=w["source"], message=w["message"], value=w.get("value"))
-            for w in self.warnings if w.get("asset") == rec["path"]
-        )
-        return EncodedAsset(
-            role=job.spec.role, path=f"{job.stem}.{ext}", format=rec["format"], width=rec["width"], height=rec["height"],
-            bytes=len(blob), sha256=rec["sha256"], phash=rec["phash"], source=job.source, encoder=rec["encoder"],
-            quality=rec["quality"], render=info, findings=findings, data=blob,
-        )
-
-
-def render_asset(job: RenderJob) -> EncodedAsset:
-    """Load, fit and encode one asset, and put it in the cache."""
-    import imagehash
-
-    from .encode.size_cap import encode_to_cap
-    from .load import load_image
-    from .quality import METRIC, flatten
-    from .render import render
-
-    spec = job.spec
-    gap = 2  # decode at >= 2x the target so LANCZOS has room (Pillow's reducing_gap idea)
-    side = "long" if spec.fit == "contain" else "short"
-    loaded = load_image(job.source, max_pixels=job.preset.render.max_pixels, shrink_to=(side, max(spec.width, spec.height) * gap))
-    rendition = render(loaded, spec, linear_light=job.preset.render.linear_light)
-    encoded = encode_to_cap(rendition.image, spec, job.preset, source=job.source.rel, has_alpha=rendition.has_alpha)
-    if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
-        raise EncodeError(job.source.rel, "encoder returned a file over the cap")
-    phash = str(imagehash.phash(flatten(rendition.image, spec.background)))
-    findings = loaded.findings + rendition.findings + encoded.findings
-    asset = EncodedAsset(
-        role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
-        height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,
-        source=job.source, encoder=encoded.settings, quality={METRIC: encoded.score}, render=_render_info(spec),
-        findings=findings, data=encoded.data,
-    )
-    meta = {
-        "extension": encoded.extension, "format": asset.format, "width": asset.width, "height": asset.height,
-        "sha256": asset.sha256, "phash": asset.phash, "encoder": asset.encoder, "quality": asset.quality,
-        "findings": [dataclasses.asdict(f) for f in findings],
-    }
-    Cache(Path(job.cache_root) if job.cache_root else None).put(_asset_key(job), meta, encoded.data)
-    return asset
 
 
 # --- orchestration ------------------------------------------------------------------------
@@ -293,6 +128,10 @@ def _fill(cached: list[T | None], compute: Callable[[list[int]], list[T]]) -> li
     for i, r in zip(missing, computed, strict=True):
         out[i] = r
     return out  # type: ignore[return-value]
+
+
+def _spec_order(spec: RenderSpec) -> tuple[Any, ...]:
+    return (spec.role, spec.width, spec.fit, spec.background)
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -363,48 +202,86 @@ def build(
 
     cache = Cache(Path(cache_root) if cache_root else None)
     max_px = preset_obj.render.max_pixels
+
+    # every output a source may be needed for: icons now, thumbnails if dedupe keeps them
+    jobs_icons: list[RenderJob] = []
+    for lang in project.languages:
+        src = project.icons.get(lang)
+        if src is not None:
+            fit = project.fits.get(src.rel, project.icon.fit)
+            stem = "icon" if lang == "en" else f"icons/{lang}"
+            jobs_icons.append(RenderJob(source=src, spec=_spec(settings, "icon", fit, project.icon.background), stem=stem, preset=preset_obj, cache_root=cache_root))
+
+    def thumb_spec(src: SourceFile) -> RenderSpec:
+        return _spec(settings, "thumbnail", project.fits.get(src.rel, project.thumbnail.fit), project.thumbnail.background)
+
+    candidates = [(lang, s) for lang in project.languages for s in project.thumbnails.get(lang, ())]
+    needs: dict[str, set[RenderSpec]] = {}
+    by_rel: dict[str, SourceFile] = {}
+    for job in jobs_icons:
+        needs.setdefault(job.source.rel, set()).add(job.spec)
+        by_rel[job.source.rel] = job.source
+    for _lang, src in candidates:
+        needs.setdefault(src.rel, set()).add(thumb_spec(src))
+        by_rel[src.rel] = src
+    candidate_rels = {s.rel for _, s in candidates}
+    sides = {rel: decode_side(tuple(specs)) for rel, specs in needs.items()}
+    previous = PreviousBundle.load(out_path, preset_obj, profile, settings.max_bytes)
+
+    def done_before(src: SourceFile, spec: RenderSpec) -> EncodedAsset | None:
+        job = RenderJob(source=src, spec=spec, stem="", preset=preset_obj, cache_root=cache_root)
+        return cached_asset(job, cache) or previous.reuse(job)
+
     pool = _Pool(n_jobs)
     try:
-        # pass 1: probe every thumbnail candidate (hashes from a small draft)
-        candidates = [(lang, s) for lang in project.languages for s in project.thumbnails.get(lang, ())]
-        probes: list[Probe | Failure] = _fill(
-            [cached_probe(s, max_px, cache) for _, s in candidates],
-            lambda miss: pool.map(_probe_worker, [(candidates[i][1], max_px, cache_root) for i in miss], stage="probe", progress=progress),
-        )
+        # pass 1: decode each thumbnail candidate whose fingerprint is not cached, once, and render
+        # from that decode every size this source needs that is not encoded yet
+        probes_by_rel: dict[str, Probe] = {}
+        tasks: list[PrepareTask] = []
+        for rel in dict.fromkeys(s.rel for _, s in candidates):  # each source once, in order
+            src = by_rel[rel]
+            hit = cached_probe(src, max_px, sides[rel], cache)
+            if hit is not None:
+                probes_by_rel[rel] = hit
+                continue
+            todo = tuple(sorted((sp for sp in needs[rel] if done_before(src, sp) is None), key=_spec_order))
+            tasks.append(PrepareTask(source=src, specs=todo, decode_side=sides[rel], need_probe=True, preset=preset_obj, cache_root=cache_root))
+        prepared = pool.map(prepare, tasks, stage="probe", progress=progress)
+        pixels: dict[tuple[str, RenderSpec], Pixels] = {}
+        failed_rel: dict[str, Failure] = {}
+        for task, res in zip(tasks, prepared, strict=True):
+            if isinstance(res, Failure):
+                failed_rel[task.source.rel] = res
+                continue
+            if res.probe is not None:
+                probes_by_rel[task.source.rel] = res.probe
+            for spec, px in res.renditions.items():
+                pixels[(task.source.rel, spec)] = px
+
         dropped: list[Dropped] = []
         findings: list[Finding] = []
         by_lang: dict[str, list[Probe]] = {}
-        for (lang, _src), res in zip(candidates, probes, strict=True):
-            if isinstance(res, Failure):
-                failures.append(res)
-                dropped.append(Dropped(source=res.source, language=lang, reason="unreadable", message=res.reason))
+        for lang, src in candidates:
+            if src.rel in failed_rel:
+                failures.append(failed_rel[src.rel])
+                dropped.append(Dropped(source=src.rel, language=lang, reason="unreadable", message=failed_rel[src.rel].reason))
             else:
-                by_lang.setdefault(lang, []).append(res)
+                by_lang.setdefault(lang, []).append(probes_by_rel[src.rel])
         dedupe_findings, kept = select_thumbnails(by_lang, project, preset_obj, profile, dropped)
         findings.extend(dedupe_findings)
 
-        # pass 2: render and encode icons and kept thumbnails
-        jobs_list: list[RenderJob] = []
-        for lang in project.languages:
-            src = project.icons.get(lang)
-            if src is None:
-                continue
-            fit = project.fits.get(src.rel, project.icon.fit)
-            stem = "icon" if lang == "en" else f"icons/{lang}"
-            jobs_list.append(RenderJob(source=src, spec=_spec(settings, "icon", fit, project.icon.background), stem=stem, preset=preset_obj, cache_root=cache_root))
+        # pass 2: encode icons and kept thumbnails (decoding only what pass 1 did not)
+        jobs_list = [j for j in jobs_icons if j.source.rel not in failed_rel]
         for lang in project.languages:
             for i, probe in enumerate(kept.get(lang, []), 1):
-                fit = project.fits.get(probe.source.rel, project.thumbnail.fit)
-                jobs_list.append(
-                    RenderJob(
-                        source=probe.source, spec=_spec(settings, "thumbnail", fit, project.thumbnail.background),
-                        stem=f"thumbnails/{lang}/{i}", preset=preset_obj, cache_root=cache_root,
-                    )
-                )
-        previous = PreviousBundle.load(out_path, settings)
+                jobs_list.append(RenderJob(source=probe.source, spec=thumb_spec(probe.source), stem=f"thumbnails/{lang}/{i}",
+                                           preset=preset_obj, cache_root=cache_root))
+        failures.extend(f for rel, f in failed_rel.items() if rel not in candidate_rels)
+        ready = [done_before(j.source, j.spec) for j in jobs_list]
         rendered: list[EncodedAsset | Failure] = _fill(
-            [cached_asset(j, cache) or previous.reuse(j) for j in jobs_list],
-            lambda miss: pool.map(_render_worker, [jobs_list[i] for i in miss], stage="encode", progress=progress),
+            [dataclasses.replace(r, path=f"{j.stem}.{r.path.rsplit('.', 1)[-1]}") if r is not None else None for j, r in zip(jobs_list, ready, strict=True)],
+            lambda miss: pool.map(encode, [(jobs_list[i], pixels.get((jobs_list[i].source.rel, jobs_list[i].spec))) for i in miss],
+                                  stage="encode", progress=progress),
         )
     except BaseException:
         pool.close(abort=True)
@@ -558,4 +435,4 @@ def compare_tree(out: Path, files: dict[str, bytes]) -> list[str]:
     return lines
 
 
-__all__ = ["AssetPipelineError", "BuildResult", "Failure", "build", "render_asset"]
+__all__ = ["BuildResult", "build", "compare_tree", "select_thumbnails"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,16 +35,16 @@ def machine() -> dict[str, Any]:
 def run_timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, int, subprocess.CompletedProcess[str]]:
     """Wall seconds and peak RSS (KiB, of the largest child process) of one command."""
     full_env = {**os.environ, "CI": "true", **(env or {})}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    wrapped = [sys.executable, str(Path(__file__).with_name("_rss.py")), *cmd]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=cwd)
+    proc = subprocess.run(wrapped, capture_output=True, text=True, env=full_env, cwd=cwd)
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0,):
         sys.stderr.write(proc.stderr)
         msg = f"command failed ({proc.returncode}): {' '.join(cmd)}"
         raise RuntimeError(msg)
-    return wall, max(after, before), proc
+    peak = int(proc.stderr.rsplit("PEAK_RSS_KIB=", 1)[-1].strip())
+    return wall, peak, proc
 
 
 def median(values: list[float]) -> float:
