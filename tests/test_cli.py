@@ -76,3 +76,13 @@ def test_init_scaffolds_a_project(tmp_path: Path) -> None:
     assert r.returncode == 0
     assert (tmp_path / "new" / "assets.toml").is_file()
     assert (tmp_path / "new" / "thumbnails" / "en").is_dir()
+
+
+def test_github_annotations_name_the_file(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"ok.png": gradient(300, 300), "bad.png": b"GIF89a-broken"}})
+    env_run = subprocess.run(
+        [sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, env={**os.environ, "CI": "true", "GITHUB_ACTIONS": "true"}, timeout=300,
+    )
+    assert env_run.returncode == 1
+    assert "::error file=thumbnails/en/bad.png::" in env_run.stderr
