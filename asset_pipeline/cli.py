@@ -28,8 +28,9 @@ def _handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except BuildFailed as exc:
+            project = kwargs.get("project")
             for e in exc.errors:
-                term.error(str(e), file=getattr(e, "source", None))
+                term.error(str(e), file=_repo_path(project, e.source) if project else e.source)
             term.error(str(exc))
             sys.exit(exc.exit_code)
         except AssetPipelineError as exc:
@@ -57,6 +58,15 @@ def _handle_errors(fn: F) -> F:
             sys.exit(3)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _repo_path(project: Path | None, rel: str) -> str:
+    """A source's path as GitHub annotations want it: relative to the working directory."""
+    import os
+
+    if project is None:
+        return rel
+    return os.path.relpath(project / rel)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,9 +110,9 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
                 term.emit_json({"status": "failed", "exit_code": 1, "errors": [{"source": e.source, "reason": e.reason} for e in exc.errors]})
             raise
     for f in result.findings:
-        term.warning(f"{f.source}: {f.message} [{f.code}]", file=f.source)
+        term.warning(f"{f.source}: {f.message} [{f.code}]", file=_repo_path(project, f.source))
     for f in result.failures:
-        term.error(f"{f.source}: {f.reason}", file=f.source)
+        term.error(f"{f.source}: {f.reason}", file=_repo_path(project, f.source))
     for line in result.stale:
         term.error(f"{result.out}/{line}" if not line.startswith(str(result.out)) else line)
     status = "ok" if result.return_code == 0 else ("stale" if result.stale else "failed")

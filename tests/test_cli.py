@@ -85,4 +85,5 @@ def test_github_annotations_name_the_file(make_project, tmp_path: Path) -> None:
         capture_output=True, text=True, env={**os.environ, "CI": "true", "GITHUB_ACTIONS": "true"}, timeout=300,
     )
     assert env_run.returncode == 1
-    assert "::error file=thumbnails/en/bad.png::" in env_run.stderr
+    expected = os.path.relpath(root / "thumbnails" / "en" / "bad.png")
+    assert f"::error file={expected}::" in env_run.stderr
