@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -220,6 +221,7 @@ def build(
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    report: bool = True,
 ) -> BuildResult:
     """Build (or, with `check`, verify) the bundle of the project at `root`.
 
@@ -298,6 +300,11 @@ def build(
     data = assemble_manifest(project, settings, assets, kept, dropped, findings)
     files = {a.path: a.data for a in assets.values()}
     files["manifest.json"] = mf.dumps(data)
+    if report:  # made from the manifest as written, so `report BUNDLE` gives the same bytes
+        from .html_report import render_report
+        from .report_cli import REPORT_NAME
+
+        files[REPORT_NAME] = render_report(json.loads(files["manifest.json"]), project=root)
     result_findings = tuple(_sorted_findings(findings))
     if check:
         stale = compare_tree(out_path, files)
