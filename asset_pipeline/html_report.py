@@ -117,7 +117,11 @@ header.page h1 small,header.page p,header.page code{color:#000}
 .stats b{color:#000}
 nav.toc{display:none}
 main{max-width:none;padding:0}
-section.language,section.warnings{border:none;padding:0;break-before:page}
+section.language,section.warnings{border:none;padding:0}
+section.language~section{break-before:page}
+h2,h3,h4{break-after:avoid}
+.row.cards .card{width:31%}
+.full img{max-width:60%}
 .card,.drop,figure,tr{break-inside:avoid}
 a{color:inherit;text-decoration:none}
 .cut::after{box-shadow:0 0 0 200px rgba(0,0,0,.45)}
@@ -224,9 +228,13 @@ class _Page:
             + "\n</body>\n</html>\n"
         )
 
-    def title(self) -> str:
+    def game_name(self) -> str | None:
         listing = self.m.get("listing") or {}
         name = listing.get("name") if isinstance(listing, Mapping) else None
+        return str(name) if name else None
+
+    def title(self) -> str:
+        name = self.game_name()
         return f"{name}: store assets review" if name else "Store assets review"
 
     def header(self, title: str) -> str:
@@ -237,8 +245,8 @@ class _Page:
                 files[rec["path"]] = rec["bytes"]
         platform = self.m.get("platform", {}).get("name", "?")
         preset = self.m.get("preset", {})
-        name, _, rest = title.partition(": ")
-        heading = f"{e(name)} <small>{e(rest)}</small>" if rest else e(title)
+        name = self.game_name()
+        heading = f"{e(name)} <small>store assets review</small>" if name else e(title)
         stats = [
             (len(files), "files to upload"),
             (f"{sum(files.values()):,}", "bytes in all"),
