@@ -94,9 +94,11 @@ def main(debug: bool) -> None:
 @click.option("--keep-going", is_flag=True, help="Write the bundle without unreadable sources (still exits 1).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache folder (default: $ASSET_PIPELINE_CACHE_DIR or the user cache).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html (the review page).")
 @_handle_errors
 def build(project: Path, out: Path | None, preset: str | None, platform: str | None, max_bytes: int | None,
-          jobs: int, as_json: bool, check: bool, keep_going: bool, cache_dir: Path | None, no_cache: bool) -> None:
+          jobs: int, as_json: bool, check: bool, keep_going: bool, cache_dir: Path | None,
+          no_cache: bool, no_report: bool) -> None:
     """Build the bundle of PROJECT (default: the current folder)."""
     from .pipeline import build as run_build
 
@@ -104,7 +106,7 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
         try:
             result = run_build(project, out=out, preset=preset, platform=platform, max_bytes=max_bytes, jobs=jobs,
                                check=check, keep_going=keep_going, cache_dir=cache_dir, use_cache=not no_cache,
-                               progress=progress)
+                               progress=progress, report=not no_report)
         except BuildFailed as exc:
             if as_json:
                 term.emit_json({"status": "failed", "exit_code": 1, "errors": [{"source": e.source, "reason": e.reason} for e in exc.errors]})
@@ -195,6 +197,25 @@ def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json:
                 click.echo(f"  duplicate {d['source']} (phash {d['distances']['phash']}, dhash {d['distances']['dhash']}, colour {d['distances']['color']})")
         term.info(f"{len(result['clusters'])} cluster(s) among {result['images']} image(s)")
     sys.exit(1 if result["errors"] else 0)
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--contact-sheet", "sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a PNG contact sheet to this file (outside the bundle).")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path),
+              help="Source project, for previews of dropped candidates (default: BUNDLE's parent).")
+@_handle_errors
+def report(bundle: Path, sheet: Path | None, project: Path | None) -> None:
+    """Regenerate BUNDLE/report.html, the review page, from the bundle's manifest."""
+    from .report_cli import run_report
+
+    result = run_report(bundle, project=project, contact_sheet=sheet)
+    term.info(f"wrote {result.report} ({result.report_bytes:,} bytes)")
+    if result.contact_sheet is not None:
+        term.info(f"wrote {result.contact_sheet} ({result.contact_sheet_bytes:,} bytes)")
+    if result.project is None:
+        term.info("dropped candidates are shown without a preview: give --project DIR to add them")
 
 
 @main.command()

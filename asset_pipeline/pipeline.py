@@ -7,6 +7,7 @@ is cached by content, so a rebuild with nothing changed decodes and encodes noth
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +20,7 @@ from . import manifest as mf
 from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tree, write_bundle
 from .cache import Cache, default_cache_dir
 from .config import Preset, Profile, load_preset, load_profile
-from .errors import AssetError, AssetPipelineError, BuildFailed, ConfigError
+from .errors import AssetError, BuildFailed, ConfigError
 from .project import Project, discover
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
 from .work import (
@@ -179,6 +180,7 @@ def build(
     use_cache: bool = True,
     progress: Progress | None = None,
     lock_timeout: float | None = None,
+    report: bool = True,
 ) -> BuildResult:
     """Build (or, with `check`, verify) the bundle of the project at `root`.
 
@@ -301,6 +303,11 @@ def build(
     data = assemble_manifest(project, settings, assets, kept, dropped, findings)
     files = {a.path: a.data for a in assets.values()}
     files["manifest.json"] = mf.dumps(data)
+    if report:  # made from the manifest as written, so `report BUNDLE` gives the same bytes
+        from .html_report import render_report
+        from .report_cli import REPORT_NAME
+
+        files[REPORT_NAME] = render_report(json.loads(files["manifest.json"]), project=root)
     result_findings = tuple(_sorted_findings(findings))
     if check:
         stale = compare_tree(out_path, files)

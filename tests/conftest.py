@@ -80,3 +80,21 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample project built once per test session (per xdist worker): (project, bundle).
+
+    Read-only for tests: copy it before changing anything.
+    """
+    from asset_pipeline.pipeline import build
+
+    base = tmp_path_factory.mktemp("built_sample")
+    project = base / "starfall"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("dist"))
+    with pytest.MonkeyPatch.context() as mp:  # session scope: the per-test isolation is not in place yet
+        mp.setenv("ASSET_PIPELINE_CACHE_DIR", str(base / "cache"))
+        mp.setenv("ASSET_PIPELINE_LOG_DIR", str(base / "log"))
+        build(project, jobs=2)  # into project/dist, the default OUT
+    return project, project / "dist"
