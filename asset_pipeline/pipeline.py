@@ -111,6 +111,7 @@ def render_asset(job: RenderJob) -> EncodedAsset:
     import imagehash
 
     from .encode.size_cap import encode_to_cap
+    from .lint import lint_rendition
     from .load import load_image
     from .quality import METRIC, flatten
     from .render import render
@@ -138,6 +139,7 @@ def render_asset(job: RenderJob) -> EncodedAsset:
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
     phash = str(imagehash.phash(flatten(rendition.image, spec.background)))
     findings = loaded.findings + rendition.findings + encoded.findings
+    findings = lint_rendition(rendition.image, spec, source=job.source.rel, shipped_format=encoded.format, upstream=findings)
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,
@@ -204,6 +206,7 @@ def _spec(settings: BuildSettings, role: str, fit: str, background: tuple[int, i
     return RenderSpec(
         role=role, width=rule.width, height=rule.height, fit=fit, background=background,  # type: ignore[arg-type]
         formats=tuple(f for f in rule.formats if f in ("JPEG", "PNG")), max_bytes=cap,
+        lint=settings.profile.lint_levels(),
     )
 
 
@@ -292,6 +295,8 @@ def build(
         else:
             assets[job.stem] = res
             findings.extend(res.findings)
+            # a profile can make an art check an error: the asset stays, the build exits 1
+            failures.extend(Failure(source=f.source, reason=f"{f.message} [{f.code}]", kind="lint") for f in res.findings if f.level == "error")
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
     findings.extend(_cross_language_findings(project, kept))

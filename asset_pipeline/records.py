@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 Role = Literal["icon", "thumbnail"]
 DropReason = Literal["duplicate", "over_limit", "unreadable"]
+Level = Literal["warning", "error"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,11 +19,14 @@ class Finding:
     source: str
     message: str
     value: float | None = None
+    level: Level = "warning"  # a profile's [lint] table may make an art check an error
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "source": self.source, "message": self.message}
         if self.value is not None:
             out["value"] = self.value
+        if self.level != "warning":
+            out["level"] = self.level
         return out
 
 
@@ -47,6 +51,7 @@ class RenderSpec:
     background: tuple[int, int, int]
     formats: tuple[str, ...]  # allowed by the profile, e.g. ("JPEG", "PNG")
     max_bytes: int
+    lint: tuple[tuple[str, str], ...] = ()  # (check, level) from the profile; empty: all warn
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
