@@ -297,6 +297,8 @@ def lint_image(
     """Run the enabled checks on `image` (RGB or RGBA, at its target size), as warnings."""
     todo = set(checks)
     out: list[Finding] = []
+    if min(image.size) < 16:
+        return out  # too small to have corners, codes or edges worth measuring
     if "transparent_corners" in todo:
         share = corner_transparency(image)
         if share >= TRANSPARENT_MIN_SHARE:
