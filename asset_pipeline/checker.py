@@ -15,6 +15,7 @@ from PIL import Image
 from . import manifest as mf
 from .config import Profile, load_profile
 from .errors import ConfigError
+from .records import Finding
 
 MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"BM": "BMP"}
 EXTENSIONS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",), "BMP": (".bmp",)}
@@ -71,9 +72,12 @@ def check_image_bytes(name: str, data: bytes, role: str, profile: Profile) -> li
 
 
 def check_files(icons: list[Path], thumbnails: list[Path], *, platform: str | Path = "tiktok-minis") -> CheckResult:
+    from .lint import lint_file
+
     profile = load_profile(platform)
     problems: list[str] = []
     checked = []
+    findings: list[Finding] = []
     for role, paths in (("icon", icons), ("thumbnail", thumbnails)):
         for p in paths:
             checked.append(str(p))
@@ -83,10 +87,13 @@ def check_files(icons: list[Path], thumbnails: list[Path], *, platform: str | Pa
                 problems.append(f"{p}: cannot read: {exc.strerror or exc}")
                 continue
             problems.extend(check_image_bytes(str(p), data, role, profile))
+            findings.extend(lint_file(p, role, profile))  # the build's art lint (issue 9)
     limit = profile.thumbnail.max_count
     if len(thumbnails) > limit:
         problems.append(f"{len(thumbnails)} thumbnails given; the portal takes at most {limit} per language")
-    return CheckResult(problems=tuple(problems), checked=tuple(checked), profile=profile.name)
+    problems.extend(f"{f.source}: {f.message} [{f.code}]" for f in findings if f.level == "error")
+    warnings = [f.as_json() for f in findings if f.level != "error"]
+    return CheckResult(problems=tuple(problems), checked=tuple(checked), profile=profile.name, details={"warnings": warnings})
 
 
 def check_bundle(bundle: Path, *, platform: str | Path | None = None) -> CheckResult:

@@ -112,7 +112,8 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
                 term.emit_json({"status": "failed", "exit_code": 1, "errors": [{"source": e.source, "reason": e.reason} for e in exc.errors]})
             raise
     for f in result.findings:
-        term.warning(f"{f.source}: {f.message} [{f.code}]", file=_repo_path(project, f.source))
+        if f.level != "error":  # error-level lint findings are printed with the failures
+            term.warning(f"{f.source}: {f.message} [{f.code}]", file=_repo_path(project, f.source))
     for f in result.failures:
         term.error(f"{f.source}: {f.reason}", file=_repo_path(project, f.source))
     for line in result.stale:
@@ -164,10 +165,14 @@ def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, 
         result = check_bundle(bundle, platform=platform)
     else:
         result = check_files(list(icons), list(thumbnails), platform=platform or "tiktok-minis")
+    warnings = result.details.get("warnings", [])  # art lint findings on loose files
     if as_json:
         term.emit_json({"status": "ok" if not result.problems else "failed", "exit_code": result.return_code,
-                       "profile": result.profile, "checked": list(result.checked), "errors": list(result.problems)})
+                       "profile": result.profile, "checked": list(result.checked), "errors": list(result.problems),
+                       "warnings": warnings})
     else:
+        for w in warnings:
+            term.warning(f"{w['source']}: {w['message']} [{w['code']}]", file=w["source"])
         for p in result.problems:
             term.error(p)
         if not result.problems:

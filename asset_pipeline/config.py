@@ -264,6 +264,10 @@ def list_presets() -> list[Preset]:
 
 # --- platform profiles: the portal's rules ------------------------------------------------
 
+# The art checks of lint.py (issue 9) and the levels a profile's [lint] table may give them.
+LINT_CODES = ("rounded_corners", "transparent_corners", "qr_code", "barcode", "blur", "upscaled", "safe_area")
+LINT_LEVELS = ("warning", "error", "off")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AssetRule:
@@ -318,6 +322,17 @@ class Profile:
     lint: dict[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        for code, level in self.lint.items():
+            if code not in LINT_CODES:
+                close = difflib.get_close_matches(code, LINT_CODES, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                msg = f"lint: unknown check {code!r}{hint}; known: {', '.join(LINT_CODES)}"
+                raise ValueError(msg)
+            if level not in LINT_LEVELS:
+                msg = f"lint: expected one of {', '.join(LINT_LEVELS)} for {code!r} but received {level!r}"
+                raise ValueError(msg)
+
     def rules(self) -> dict[str, Any]:
         data = _jsonable(self)
         data.pop("name")
@@ -326,6 +341,10 @@ class Profile:
 
     def rule_for(self, role: str) -> AssetRule:
         return self.icon if role == "icon" else self.thumbnail
+
+    def lint_levels(self) -> tuple[tuple[str, str], ...]:
+        """Every art check with its level, sorted and hashable (a check the table omits warns)."""
+        return tuple(sorted((code, str(self.lint.get(code, "warning"))) for code in LINT_CODES))
 
 
 def load_profile(name_or_path: str | Path = "tiktok-minis") -> Profile:

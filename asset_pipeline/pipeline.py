@@ -163,6 +163,7 @@ def _spec(settings: BuildSettings, role: str, fit: str, background: tuple[int, i
     return RenderSpec(
         role=role, width=rule.width, height=rule.height, fit=fit, background=background,  # type: ignore[arg-type]
         formats=tuple(f for f in rule.formats if f in ("JPEG", "PNG")), max_bytes=cap,
+        lint=settings.profile.lint_levels(),
     )
 
 
@@ -297,6 +298,8 @@ def build(
         else:
             assets[job.stem] = res
             findings.extend(dataclasses.replace(f, asset=res.path) for f in res.findings)
+            # a profile can make an art check an error: the asset stays, the build exits 1
+            failures.extend(Failure(source=f.source, reason=f"{f.message} [{f.code}]", kind="lint") for f in res.findings if f.level == "error")
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
     findings.extend(_cross_language_findings(project, kept))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 Role = Literal["icon", "thumbnail"]
 FITS = ("cover", "contain", "attention")  # CSS object-fit words, plus sharp's "attention"
 DropReason = Literal["duplicate", "over_limit", "unreadable"]
+Level = Literal["warning", "error"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +21,7 @@ class Finding:
     message: str
     value: float | None = None
     asset: str | None = None  # the bundle path of the output it concerns, where there is one
+    level: Level = "warning"  # a profile's [lint] table may make an art check an error
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "source": self.source, "message": self.message}
@@ -27,6 +29,8 @@ class Finding:
             out["value"] = self.value
         if self.asset is not None:
             out["asset"] = self.asset
+        if self.level != "warning":
+            out["level"] = self.level
         return out
 
 
@@ -51,6 +55,7 @@ class RenderSpec:
     background: tuple[int, int, int]
     formats: tuple[str, ...]  # allowed by the profile, e.g. ("JPEG", "PNG")
     max_bytes: int
+    lint: tuple[tuple[str, str], ...] = ()  # (check, level) from the profile; empty: all warn
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

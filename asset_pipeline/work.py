@@ -182,6 +182,7 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
     import imagehash
 
     from .encode.size_cap import encode_to_cap
+    from .lint import lint_rendition
     from .quality import METRIC, flatten
 
     spec = job.spec
@@ -198,7 +199,8 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
     phash = str(imagehash.phash(flatten(image, spec.background)))
-    findings = pixels.findings + encoded.findings
+    findings = lint_rendition(image, spec, source=job.source.rel, shipped_format=encoded.format,
+                              upstream=pixels.findings + encoded.findings)
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,
@@ -265,7 +267,7 @@ class PreviousBundle:
         rec, blob = hit
         ext = rec["path"].rsplit(".", 1)[-1]
         findings = tuple(
-            Finding(code=w["code"], source=w["source"], message=w["message"], value=w.get("value"))
+            Finding(code=w["code"], source=w["source"], message=w["message"], value=w.get("value"), level=w.get("level", "warning"))
             for w in self.warnings if w.get("asset") == rec["path"]
         )
         return EncodedAsset(
