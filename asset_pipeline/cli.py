@@ -159,13 +159,13 @@ def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--threshold", type=click.IntRange(0, 64), help="pHash distance at or under which images are duplicates.")
+@click.option("--threshold", type=click.IntRange(0, 1000), help="Structure distance (per mille) at or under which images are duplicates (the preset's structure_threshold).")
 @click.option("--preset", default="balanced", show_default=True, help="Preset whose dedupe thresholds apply.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
 @_handle_errors
 def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json: bool) -> None:
     """Report near-duplicate clusters among PATHS (files or folders)."""
-    from .dedupe_cli import run_dedupe
+    from .dedupe_cli import describe, run_dedupe
 
     result = run_dedupe(list(paths), threshold=threshold, preset=preset)
     if as_json:
@@ -176,7 +176,7 @@ def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json:
         for c in result["clusters"]:
             click.echo(f"keep {c['keep']}")
             for d in c["duplicates"]:
-                click.echo(f"  duplicate {d['source']} (phash {d['distances']['phash']}, dhash {d['distances']['dhash']}, colour {d['distances']['color']})")
+                click.echo(f"  duplicate {d['source']} ({describe(d['distances'])})")
         term.info(f"{len(result['clusters'])} cluster(s) among {result['images']} image(s)")
     sys.exit(1 if result["errors"] else 0)
 

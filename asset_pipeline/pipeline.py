@@ -21,6 +21,7 @@ from .bundle import check_out_dir, clean_stale, locked, read_tree, write_bundle
 from .cache import Cache, default_cache_dir, make_key
 from .config import Preset, Profile, load_preset, load_profile
 from .errors import AssetError, AssetPipelineError, BuildFailed, ConfigError, EncodeError
+from .listing import check_project_listing
 from .project import Project, discover
 from .records import Dropped, EncodedAsset, Finding, Fingerprint, Probe, RenderSpec, SourceFile
 
@@ -75,18 +76,16 @@ class BuildResult:
 
 
 def _probe_worker(args: tuple[SourceFile, int, str | None]) -> Probe | Failure:
-    from .dedupe import fingerprint
+    from .dedupe import FINGERPRINT_VERSION, fingerprint
     from .load import load_image
 
     source, max_pixels, cache_root = args
     cache = Cache(Path(cache_root) if cache_root else None)
-    key = make_key("probe", sha256=source.sha256, side=PROBE_SIDE, max_pixels=max_pixels)
+    key = make_key("probe", sha256=source.sha256, side=PROBE_SIDE, max_pixels=max_pixels, fingerprint=FINGERPRINT_VERSION)
     hit = cache.get(key)
     if hit is not None:
         meta, _ = hit
-        fp = meta["fingerprint"]
-        fp["mean_rgb"] = tuple(fp["mean_rgb"])
-        return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**fp))
+        return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**meta["fingerprint"]))
     try:
         loaded = load_image(source, max_pixels=max_pixels, shrink_to=("short", PROBE_SIDE))
         fp = fingerprint(loaded.image)
@@ -240,6 +239,8 @@ def build(
     n_jobs = resolve_jobs(jobs)
     preset_obj, profile = settings.preset, settings.profile
     failures: list[Failure] = [Failure(source=p, reason=r, kind="unreadable") for p, r in project.problems]
+    listing = check_project_listing(project, profile)  # listing errors fail the build like a bad source
+    failures.extend(Failure(source="assets.toml", reason=e, kind="listing") for e in listing.errors)
 
     pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init) if n_jobs > 1 else None
     try:
@@ -250,7 +251,7 @@ def build(
             jobs=n_jobs, pool=pool, stage="probe", progress=progress,
         )
         dropped: list[Dropped] = []
-        findings: list[Finding] = []
+        findings: list[Finding] = list(listing.warnings)
         kept: dict[str, list[Probe]] = {}
         by_lang: dict[str, list[Probe]] = {}
         for (lang, _src), res in zip(candidates, probes, strict=True):
@@ -294,7 +295,7 @@ def build(
             findings.extend(res.findings)
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
-    findings.extend(_cross_language_findings(project, kept))
+    findings.extend(_cross_language_findings(project, kept, settings))
     data = assemble_manifest(project, settings, assets, kept, dropped, findings)
     files = {a.path: a.data for a in assets.values()}
     files["manifest.json"] = mf.dumps(data)
@@ -344,7 +345,7 @@ def select_thumbnails(
                 dist = distances(probes[d].fingerprint, keeper.fingerprint)
                 gone.add(d)
                 dropped.append(Dropped(source=probes[d].source.rel, language=lang, reason="duplicate",
-                                       duplicate_of=keeper.source.rel, distance=dist["phash"], distances=dist))
+                                       duplicate_of=keeper.source.rel, distance=dist["structure"], distances=dist))
         survivors = [p for i, p in enumerate(probes) if i not in gone]
         kept[lang] = survivors[:limit]
         for p in survivors[limit:]:
@@ -355,24 +356,11 @@ def select_thumbnails(
     return findings, kept
 
 
-def _cross_language_findings(project: Project, kept: dict[str, list[Probe]]) -> list[Finding]:
+def _cross_language_findings(project: Project, kept: dict[str, list[Probe]], settings: BuildSettings) -> list[Finding]:
     """Warn when a language's thumbnails look like en's: probably art nobody localized."""
-    from .dedupe import is_duplicate
-    from .config import DedupeSettings
+    from .dedupe import unlocalized_findings
 
-    out: list[Finding] = []
-    en = kept.get("en", [])
-    strict = DedupeSettings()
-    for lang, probes in kept.items():
-        if lang == "en":
-            continue
-        for p in probes:
-            for e in en:
-                if p.source.sha256 != e.source.sha256 and is_duplicate(p.fingerprint, e.fingerprint, strict) or p.source.sha256 == e.source.sha256:
-                    out.append(Finding(code="unlocalized", source=p.source.rel,
-                                       message=f"{lang} thumbnail looks the same as en's {e.source.rel}: not localized?"))
-                    break
-    return out
+    return unlocalized_findings(kept, settings.preset.dedupe)
 
 
 def assemble_manifest(
@@ -394,9 +382,7 @@ def assemble_manifest(
             "icon": icon.record() if icon is not None and lang != "en" else None,
             "icon_inherited_from": "en" if lang != "en" and icon is None else None,
         }
-    listing = None
-    if project.listing is not None:
-        listing = project.listing
+    listing = check_project_listing(project, settings.profile).listing
     return {
         "schema_version": mf.SCHEMA_VERSION,
         "generator": mf.generator(),
