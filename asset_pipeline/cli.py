@@ -128,24 +128,18 @@ def out_progress(enabled: bool) -> Any:
 
 
 @main.command()
-@click.argument("bundle", required=False, type=click.Path(path_type=Path))
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--icon", "icons", multiple=True, type=click.Path(path_type=Path), help="A loose icon file to check.")
 @click.option("--thumbnail", "thumbnails", multiple=True, type=click.Path(path_type=Path), help="A loose thumbnail file to check (repeatable).")
 @click.option("--platform", help="Platform profile (default: the bundle's, or tiktok-minis).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
 @_handle_errors
-def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, ...], platform: str | None, as_json: bool) -> None:
-    """Validate BUNDLE (rules, manifest schema, hashes), or loose files with --icon/--thumbnail."""
-    from .checker import check_bundle, check_files
+def check(targets: tuple[Path, ...], icons: tuple[Path, ...], thumbnails: tuple[Path, ...], platform: str | None, as_json: bool) -> None:
+    """Validate a BUNDLE folder (rules, manifest schema, hashes), or loose FILES (role from
+    --icon/--thumbnail, else from the name: icon.* and icons/* are icons, the rest thumbnails)."""
+    from .checker import check_targets
 
-    if bundle is None and not icons and not thumbnails:
-        raise ConfigError("check: give a BUNDLE folder, or files with --icon/--thumbnail")
-    if bundle is not None and (icons or thumbnails):
-        raise ConfigError("check: give either a BUNDLE or --icon/--thumbnail files, not both")
-    if bundle is not None:
-        result = check_bundle(bundle, platform=platform)
-    else:
-        result = check_files(list(icons), list(thumbnails), platform=platform or "tiktok-minis")
+    result = check_targets(list(targets), list(icons), list(thumbnails), platform=platform)
     if as_json:
         term.emit_json({"status": "ok" if not result.problems else "failed", "exit_code": result.return_code,
                        "profile": result.profile, "checked": list(result.checked), "errors": list(result.problems)})
