@@ -211,12 +211,12 @@ class DedupeSettings:
     """Near-duplicate thresholds (see dedupe.py; chosen by benchmarks/dedupe_eval.py's sweep).
 
     `structure_threshold`: per mille, 1000 * (1 - correlation of the aligned low-frequency
-    DCT); `colour_threshold`: the worst 8x8-grid cell's CIELAB difference (lightness at half
-    weight); `flat_colour_threshold`: the same, in full, for art that is one flat colour.
+    DCT); `colour_threshold`: mean CIE76 dE of the worst eighth of the 8x8 colour-layout
+    cells; `flat_colour_threshold`: the same, for art that is one flat colour.
     """
 
     structure_threshold: int = 60
-    colour_threshold: int = 12
+    colour_threshold: int = 10
     flat_colour_threshold: int = 12
 
 

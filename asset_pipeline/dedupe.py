@@ -14,10 +14,10 @@ of 24-40 between a two-tone image and its own re-encode). So each source is:
    the mean CIELAB colour of each cell of an 8x8 grid.
 
 Two sources are duplicates when their best-aligned views have nearly the same structure
-(cosine, reported as 1000 * (1 - cos), the "structure distance") AND that alignment has no
-grid cell whose colour differs by more than the colour threshold (lightness at half weight:
-the structure already saw it). Art with no structure at all (one flat colour) is compared
-by colour alone, strictly. Thresholds live in the preset's [dedupe] table; the labelled set
+(cosine, reported as 1000 * (1 - cos), the "structure distance") AND, at that alignment,
+the worst eighth of the grid cells differ in colour by at most the colour threshold (mean
+CIE76 dE: a recoloured character shows even when the rest matches). Art with no structure
+at all (one flat colour) is compared by colour alone. Thresholds live in the preset's [dedupe] table; the labelled set
 and the sweep that chose them are in benchmarks/dedupe_eval.py.
 """
 
@@ -44,7 +44,7 @@ _VIEW_KEEP = 0.95  # views keep 95 % of each side: crops up to ~5 % line up with
 _BLOCK = 8  # DCT block kept per channel (pHash's)
 _GRID = 8  # colour layout cells per side
 _CHROMA_WEIGHT = 0.5  # structure: a* and b* count half as much as L*
-_LIGHTNESS_WEIGHT = 0.5  # colour: L* counts half (the structure already compares it)
+_WORST_CELLS = 8  # colour: mean CIE76 dE of the worst eighth of the 64 cells (a recoloured part shows)
 _FLAT_STD = 2.0  # L*, a* and b* standard deviation under which art is one flat colour
 _NO_MATCH = 1000  # the structure distance reported when structure cannot be compared
 _LAB_OFFSET = np.array([0.0, 128.0, 128.0], np.float32)  # colour layouts are stored as bytes
@@ -147,7 +147,7 @@ class DistanceMatrices:
 
     structure: np.ndarray  # int: 1000 * (1 - best cosine over aligned views); 1000 for flat art
     view: np.ndarray  # int: >0 view k of the row source matched the column's full view, <0 the reverse
-    colour: np.ndarray  # float: worst grid-cell colour difference at that alignment (inf: not computed)
+    colour: np.ndarray  # float: mean dE of the worst eighth of the grid cells at that alignment (inf: not computed)
     flat: np.ndarray  # (n,) bool
 
 
@@ -174,10 +174,8 @@ def distance_matrices(fps: Sequence[Fingerprint], *, colour_within: int) -> Dist
         v = view[rows, cols]
         gi = a.grid[rows, np.where(v > 0, v, 0)]
         gj = a.grid[cols, np.where(v < 0, -v, 0)]
-        both_flat = a.flat[rows] & a.flat[cols]
-        # flat art: lightness is all there is, so it counts in full
-        weight = np.where(both_flat[:, None, None], 1.0, np.array([_LIGHTNESS_WEIGHT, 1.0, 1.0], np.float32))
-        colour[rows, cols] = np.linalg.norm((gi - gj) * weight, axis=-1).max(axis=1)
+        cells = np.sort(np.linalg.norm(gi - gj, axis=-1), axis=1)
+        colour[rows, cols] = cells[:, -_WORST_CELLS:].mean(axis=1)
     return DistanceMatrices(structure=structure, view=view, colour=colour, flat=a.flat)
 
 
