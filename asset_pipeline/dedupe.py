@@ -47,6 +47,7 @@ _CHROMA_WEIGHT = 0.5  # structure: a* and b* count half as much as L*
 _WORST_CELLS = 8  # colour: mean CIE76 dE of the worst eighth of the 64 cells (a recoloured part shows)
 _FLAT_STD = 2.0  # L*, a* and b* standard deviation under which art is one flat colour
 _NO_MATCH = 1000  # the structure distance reported when structure cannot be compared
+_CHUNK = 20_000  # pairs per colour comparison batch
 _LAB_OFFSET = np.array([0.0, 128.0, 128.0], np.float32)  # colour layouts are stored as bytes
 _LAB_SCALE = np.array([2.55, 1.0, 1.0], np.float32)
 
@@ -170,12 +171,13 @@ def distance_matrices(fps: Sequence[Fingerprint], *, colour_within: int) -> Dist
     structure[flat_pair] = _NO_MATCH
     colour = np.full((n, n), np.inf, np.float32)
     rows, cols = np.nonzero((structure <= colour_within) | (a.flat[:, None] & a.flat[None, :]))
-    if len(rows):
-        v = view[rows, cols]
-        gi = a.grid[rows, np.where(v > 0, v, 0)]
-        gj = a.grid[cols, np.where(v < 0, -v, 0)]
+    for start in range(0, len(rows), _CHUNK):  # bounded memory when a folder is full of look-alikes
+        r, c = rows[start : start + _CHUNK], cols[start : start + _CHUNK]
+        v = view[r, c]
+        gi = a.grid[r, np.where(v > 0, v, 0)]
+        gj = a.grid[c, np.where(v < 0, -v, 0)]
         cells = np.sort(np.linalg.norm(gi - gj, axis=-1), axis=1)
-        colour[rows, cols] = cells[:, -_WORST_CELLS:].mean(axis=1)
+        colour[r, c] = cells[:, -_WORST_CELLS:].mean(axis=1)
     return DistanceMatrices(structure=structure, view=view, colour=colour, flat=a.flat)
 
 

@@ -244,10 +244,8 @@ def _cap(im: Image.Image) -> Image.Image:
 def _open(path: Path) -> Image.Image:
     with Image.open(path) as im:
         im.load()
-        if im.mode == "I;16" or im.mode.startswith("I;16") or im.mode == "I":
+        if im.mode.startswith("I"):  # 16-bit greyscale: scale to 8 bits before converting
             return im.point(lambda v: v / 256).convert("L").convert("RGB")
-        if im.mode == "RGB" and im.info.get("bits") == 16:
-            return im
         return im.copy()
 
 
@@ -270,8 +268,6 @@ def _sample_sources() -> list[Source]:
 def _corpus_sources() -> list[Source]:
     out = []
     for path in ensure_corpus("small"):
-        if path.name.startswith("photo_sky"):  # 16-bit PNG: Pillow reads it as RGB (8-bit) anyway
-            pass
         fmt = "JPEG" if path.suffix == ".jpg" else "PNG"
         group = "photo" if path.name.startswith("photo_") else "flat"
         out.append(Source(family=f"corpus/{path.stem}", group=group, image=_cap(_open(path)), format=fmt))
