@@ -148,3 +148,14 @@ def test_cli_check_exit_codes_and_one_line_errors(bundle: Path, tmp_path: Path) 
     assert runner.invoke(main, ["check"]).exit_code == 2
     assert runner.invoke(main, ["check", str(tmp_path / "missing")]).exit_code == 1
 
+
+
+def test_the_newer_profile_chosen_in_assets_toml_builds_and_checks(make_project, tmp_path: Path) -> None:
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400, seed=2)}}, toml='platform = "tiktok-minis-2026"\n')
+    out = tmp_path / "out"
+    m = build(root, out=out, jobs=1).manifest
+    assert m["platform"]["name"] == "tiktok-minis-2026" and m["icon"]["width"] == 600
+    with Image.open(out / m["icon"]["path"]) as im:
+        assert im.size == (600, 600)
+    assert check_bundle(out).problems == ()  # checked against the bundle's own profile
+    assert any("exactly 1024x1024" in p for p in check_bundle(out, platform="tiktok-minis").problems)
