@@ -112,7 +112,8 @@ def check_targets(targets: list[Path], icons: list[Path], thumbnails: list[Path]
                   platform: str | Path | None = None) -> CheckResult:
     """`check BUNDLE` or `check FILE...` (roles from --icon/--thumbnail, else from the names)."""
     if not targets and not icons and not thumbnails:
-        raise ConfigError("check: give a BUNDLE folder, or image files (FILE... or --icon/--thumbnail)")
+        msg = "check: give a BUNDLE folder, or image files (FILE... or --icon/--thumbnail)"
+        raise ConfigError(msg)
     if len(targets) == 1 and targets[0].is_dir() and not icons and not thumbnails:
         return check_bundle(targets[0], platform=platform)
     folders = [t for t in targets if t.is_dir()]

@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from . import report as term
-from .errors import AssetPipelineError, BuildFailed, ConfigError
+from .errors import AssetPipelineError, BuildFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("asset_pipeline")

@@ -32,7 +32,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,13 @@ if str(HERE.parent) not in sys.path:  # run as a script: make the packages impor
     sys.path.insert(0, str(HERE.parent))
 
 from asset_pipeline.config import DedupeSettings, load_preset  # noqa: E402
-from asset_pipeline.dedupe import composite, decide, distance_matrices, find_duplicate_groups, fingerprint  # noqa: E402
+from asset_pipeline.dedupe import (  # noqa: E402
+    composite,
+    decide,
+    distance_matrices,
+    find_duplicate_groups,
+    fingerprint,
+)
 from asset_pipeline.load import load_image  # noqa: E402
 from asset_pipeline.pipeline import PROBE_SIDE  # noqa: E402
 from asset_pipeline.records import Fingerprint, SourceFile  # noqa: E402

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import gradient
 from PIL import Image, PngImagePlugin
 
 from asset_pipeline.checker import check_bundle, check_targets
 from asset_pipeline.cli import main
 from asset_pipeline.pipeline import build
-from conftest import gradient
 
 
 def save(path: Path, size: tuple[int, int], fmt: str = "PNG", **kwargs: object) -> Path:

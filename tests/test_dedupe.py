@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import gradient
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from asset_pipeline.cli import main
 from asset_pipeline.config import DedupeSettings, load_preset
 from asset_pipeline.dedupe import distances, find_duplicate_groups, fingerprint, is_duplicate
 from asset_pipeline.pipeline import build
-from conftest import gradient
 
 SETTINGS = load_preset("balanced").dedupe
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from bundle_checks import verify_bundle
+from conftest import gradient
 
 from asset_pipeline import languages as lt
 from asset_pipeline.errors import BuildFailed
 from asset_pipeline.pipeline import build
-from bundle_checks import verify_bundle
-from conftest import gradient
 
 
 @pytest.mark.parametrize("tag", ["en", "ja", "pt-BR", "zh-Hant", "es-419", "sr-Latn-RS", "de-CH-1996", "fil", "zh-yue",

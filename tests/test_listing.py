@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import gradient
 
 from asset_pipeline.cli import main
 from asset_pipeline.config import load_profile, presets_dir
 from asset_pipeline.errors import BuildFailed
 from asset_pipeline.listing import check_listing, check_url
 from asset_pipeline.pipeline import build
-from conftest import gradient
 
 OLD = load_profile("tiktok-minis")
 NEW = load_profile("tiktok-minis-2026")
