@@ -71,7 +71,16 @@ def check_image_bytes(name: str, data: bytes, role: str, profile: Profile) -> li
     return problems
 
 
+def _language_of(path: Path) -> str:
+    """The language a loose thumbnail belongs to: its folder's name when that is a language tag."""
+    from . import languages
+
+    name = path.parent.name
+    return languages.canonical(name) if name and languages.is_well_formed(name) and languages.portal_name(name) else "(loose files)"
+
+
 def check_files(icons: list[Path], thumbnails: list[Path], *, platform: str | Path = "tiktok-minis") -> CheckResult:
+    """Loose files, each with its role; thumbnails in a `<lang>/` folder are counted per language."""
     from .lint import lint_file
 
     profile = load_profile(platform)
@@ -89,11 +98,38 @@ def check_files(icons: list[Path], thumbnails: list[Path], *, platform: str | Pa
             problems.extend(check_image_bytes(str(p), data, role, profile))
             findings.extend(lint_file(p, role, profile))  # the build's art lint (issue 9)
     limit = profile.thumbnail.max_count
-    if len(thumbnails) > limit:
-        problems.append(f"{len(thumbnails)} thumbnails given; the portal takes at most {limit} per language")
+    per_language: dict[str, int] = {}
+    for p in thumbnails:
+        lang = _language_of(p)
+        per_language[lang] = per_language.get(lang, 0) + 1
+    for lang, count in sorted(per_language.items()):
+        if count > limit:
+            problems.append(f"{lang}: {count} thumbnails given; the portal takes at most {limit} per language")
     problems.extend(f"{f.source}: {f.message} [{f.code}]" for f in findings if f.level == "error")
     warnings = [f.as_json() for f in findings if f.level != "error"]
     return CheckResult(problems=tuple(problems), checked=tuple(checked), profile=profile.name, details={"warnings": warnings})
+
+
+def role_of(path: Path) -> str:
+    """icon.* and icons/<lang>.* are icons; every other loose file is a thumbnail."""
+    return "icon" if path.stem.lower() == "icon" or path.parent.name.lower() == "icons" else "thumbnail"
+
+
+def check_targets(targets: list[Path], icons: list[Path], thumbnails: list[Path], *,
+                  platform: str | Path | None = None) -> CheckResult:
+    """`check BUNDLE` or `check FILE...` (roles from --icon/--thumbnail, else from the names)."""
+    if not targets and not icons and not thumbnails:
+        msg = "check: give a BUNDLE folder, or image files (FILE... or --icon/--thumbnail)"
+        raise ConfigError(msg)
+    if len(targets) == 1 and targets[0].is_dir() and not icons and not thumbnails:
+        return check_bundle(targets[0], platform=platform)
+    folders = [t for t in targets if t.is_dir()]
+    if folders:
+        msg = f"{folders[0]}: a folder; check one BUNDLE folder on its own, or image files"
+        raise ConfigError(msg)
+    for t in targets:
+        (icons if role_of(t) == "icon" else thumbnails).append(t)
+    return check_files(icons, thumbnails, platform=platform or "tiktok-minis")
 
 
 def check_bundle(bundle: Path, *, platform: str | Path | None = None) -> CheckResult:
@@ -152,8 +188,21 @@ def check_bundle(bundle: Path, *, platform: str | Path | None = None) -> CheckRe
                 problems.append(f"languages/{lang}: lists thumbnails of another language without inherited_from")
     if profile.default_language not in data["languages"]:
         problems.append(f"manifest.json: the default language {profile.default_language!r} is missing")
+    problems.extend(_listing_problems(data, profile))
     for p in sorted(bundle.rglob("*")):
         rel = p.relative_to(bundle).as_posix()
         if p.is_file() and rel not in listed and rel not in EXTRA_OK:
             problems.append(f"{rel}: in the bundle but not in the manifest")
     return CheckResult(problems=tuple(problems), checked=tuple(checked), profile=profile.name)
+
+
+def _listing_problems(data: dict[str, Any], profile: Profile) -> list[str]:
+    """The manifest's listing, checked again against the profile the bundle is checked with."""
+    from .listing import check_listing
+
+    listing = data.get("listing")
+    if listing is None:
+        return []
+    raw = {k: v for k, v in listing.items() if k != "languages" and v is not None}  # "languages" is derived
+    result = check_listing(raw, profile, sorted(data["languages"], key=lambda t: (t != "en", t)))
+    return [f"manifest.json: {e}" for e in result.errors]

@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from . import report as term
-from .errors import AssetPipelineError, BuildFailed, ConfigError
+from .errors import AssetPipelineError, BuildFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("asset_pipeline")
@@ -147,24 +147,18 @@ def out_progress(enabled: bool) -> Any:
 
 
 @main.command()
-@click.argument("bundle", required=False, type=click.Path(path_type=Path))
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--icon", "icons", multiple=True, type=click.Path(path_type=Path), help="A loose icon file to check.")
 @click.option("--thumbnail", "thumbnails", multiple=True, type=click.Path(path_type=Path), help="A loose thumbnail file to check (repeatable).")
 @click.option("--platform", help="Platform profile (default: the bundle's, or tiktok-minis).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
 @_handle_errors
-def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, ...], platform: str | None, as_json: bool) -> None:
-    """Validate BUNDLE (rules, manifest schema, hashes), or loose files with --icon/--thumbnail."""
-    from .checker import check_bundle, check_files
+def check(targets: tuple[Path, ...], icons: tuple[Path, ...], thumbnails: tuple[Path, ...], platform: str | None, as_json: bool) -> None:
+    """Validate a BUNDLE folder (rules, manifest schema, hashes), or loose FILES (role from
+    --icon/--thumbnail, else from the name: icon.* and icons/* are icons, the rest thumbnails)."""
+    from .checker import check_targets
 
-    if bundle is None and not icons and not thumbnails:
-        raise ConfigError("check: give a BUNDLE folder, or files with --icon/--thumbnail")
-    if bundle is not None and (icons or thumbnails):
-        raise ConfigError("check: give either a BUNDLE or --icon/--thumbnail files, not both")
-    if bundle is not None:
-        result = check_bundle(bundle, platform=platform)
-    else:
-        result = check_files(list(icons), list(thumbnails), platform=platform or "tiktok-minis")
+    result = check_targets(list(targets), list(icons), list(thumbnails), platform=platform)
     warnings = result.details.get("warnings", [])  # art lint findings on loose files
     if as_json:
         term.emit_json({"status": "ok" if not result.problems else "failed", "exit_code": result.return_code,
@@ -182,13 +176,13 @@ def check(bundle: Path | None, icons: tuple[Path, ...], thumbnails: tuple[Path, 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--threshold", type=click.IntRange(0, 64), help="pHash distance at or under which images are duplicates.")
+@click.option("--threshold", type=click.IntRange(0, 1000), help="Structure distance (per mille) at or under which images are duplicates (the preset's structure_threshold).")
 @click.option("--preset", default="balanced", show_default=True, help="Preset whose dedupe thresholds apply.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result object on stdout.")
 @_handle_errors
 def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json: bool) -> None:
     """Report near-duplicate clusters among PATHS (files or folders)."""
-    from .dedupe_cli import run_dedupe
+    from .dedupe_cli import describe, run_dedupe
 
     result = run_dedupe(list(paths), threshold=threshold, preset=preset)
     if as_json:
@@ -199,7 +193,7 @@ def dedupe(paths: tuple[Path, ...], threshold: int | None, preset: str, as_json:
         for c in result["clusters"]:
             click.echo(f"keep {c['keep']}")
             for d in c["duplicates"]:
-                click.echo(f"  duplicate {d['source']} (phash {d['distances']['phash']}, dhash {d['distances']['dhash']}, colour {d['distances']['color']})")
+                click.echo(f"  duplicate {d['source']} ({describe(d['distances'])})")
         term.info(f"{len(result['clusters'])} cluster(s) among {result['images']} image(s)")
     sys.exit(1 if result["errors"] else 0)
 

@@ -208,11 +208,16 @@ class QualitySettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeSettings:
-    """Near-duplicate thresholds (Hamming distances on 64-bit hashes)."""
+    """Near-duplicate thresholds (see dedupe.py; chosen by benchmarks/dedupe_eval.py's sweep).
 
-    phash_threshold: int = 10
-    dhash_threshold: int = 14
-    color_threshold: int = 6
+    `structure_threshold`: per mille, 1000 * (1 - correlation of the aligned low-frequency
+    DCT); `colour_threshold`: mean CIE76 dE of the worst eighth of the 8x8 colour-layout
+    cells; `flat_colour_threshold`: the same, for art that is one flat colour.
+    """
+
+    structure_threshold: int = 60
+    colour_threshold: int = 10
+    flat_colour_threshold: int = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

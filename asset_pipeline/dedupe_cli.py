@@ -30,7 +30,7 @@ def _collect(paths: list[Path]) -> list[Path]:
 def run_dedupe(paths: list[Path], *, threshold: int | None = None, preset: str = "balanced") -> dict[str, Any]:
     settings = load_preset(preset).dedupe
     if threshold is not None:
-        settings = dataclasses.replace(settings, phash_threshold=threshold)
+        settings = dataclasses.replace(settings, structure_threshold=threshold)
     files = _collect(paths)
     fps, sizes, names, errors = [], [], [], []
     for f in files:
@@ -57,3 +57,8 @@ def run_dedupe(paths: list[Path], *, threshold: int | None = None, preset: str =
     ]
     return {"images": len(names), "clusters": clusters, "errors": errors,
             "thresholds": dataclasses.asdict(settings)}
+
+
+def describe(distances: dict[str, int]) -> str:
+    """One line of the distances that decided a duplicate, for the terminal."""
+    return f"structure {distances['structure']}/1000, colour {distances['colour']}, pHash {distances['phash']}"

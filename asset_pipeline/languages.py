@@ -63,4 +63,28 @@ def canonical(tag: str) -> str:
 
 
 def portal_name(tag: str) -> str | None:
+    """The portal's name for `tag` (None: the portal offers no such language)."""
     return PORTAL_LANGUAGES.get(canonical(tag))
+
+
+# Country codes written where a language code belongs, the commonest slip in folder names.
+_COUNTRY_SLIPS = {"jp": "ja", "kr": "ko", "cn": "zh-Hans", "tw": "zh-Hant", "br": "pt-BR", "gr": "el", "dk": "da",
+                  "se": "sv", "cz": "cs", "ua": "uk", "vn": "vi", "il": "he", "ee": "et", "si": "sl", "gb": "en-GB",
+                  "us": "en-US", "mx": "es-419", "kz": "kk", "sa": "ar", "pk": "ur", "ph": "fil", "my": "ms"}
+
+
+def suggest(tag: str) -> str | None:
+    """A portal language `tag` was probably meant to be (None when nothing is close)."""
+    low = tag.lower()
+    if low in _COUNTRY_SLIPS and low not in _CANONICAL:
+        return _COUNTRY_SLIPS[low]
+    base = low.split("-")[0]
+    if base in _CANONICAL:  # es-MX -> es, en-AU -> en
+        return _CANONICAL[base]
+    same_language = [k for k in PORTAL_LANGUAGES if k.lower().split("-")[0] == base]
+    if same_language:
+        return same_language[0]
+    import difflib
+
+    close = difflib.get_close_matches(low, list(_CANONICAL), n=1, cutoff=0.6)
+    return _CANONICAL[close[0]] if close else None

@@ -21,6 +21,7 @@ from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tre
 from .cache import Cache, default_cache_dir
 from .config import Preset, Profile, load_preset, load_profile
 from .errors import AssetError, BuildFailed, ConfigError
+from .listing import check_project_listing
 from .project import Project, discover
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
 from .work import (
@@ -202,6 +203,8 @@ def build(
     n_jobs = resolve_jobs(jobs)
     preset_obj, profile = settings.preset, settings.profile
     failures: list[Failure] = [Failure(source=p, reason=r, kind="unreadable") for p, r in project.problems]
+    listing = check_project_listing(project, profile)  # listing errors fail the build like a bad source
+    failures.extend(Failure(source="assets.toml", reason=e, kind="listing") for e in listing.errors)
 
     cache = Cache(Path(cache_root) if cache_root else None)
     max_px = preset_obj.render.max_pixels
@@ -262,7 +265,7 @@ def build(
                 pixels[(task.source.rel, spec)] = px
 
         dropped: list[Dropped] = []
-        findings: list[Finding] = []
+        findings: list[Finding] = list(listing.warnings)
         by_lang: dict[str, list[Probe]] = {}
         for lang, src in candidates:
             if src.rel in failed_rel:
@@ -302,7 +305,7 @@ def build(
             failures.extend(Failure(source=f.source, reason=f"{f.message} [{f.code}]", kind="lint") for f in res.findings if f.level == "error")
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
-    findings.extend(_cross_language_findings(project, kept))
+    findings.extend(_cross_language_findings(project, kept, settings))
     data = assemble_manifest(project, settings, assets, kept, dropped, findings)
     files = {a.path: a.data for a in assets.values()}
     files["manifest.json"] = mf.dumps(data)
@@ -362,7 +365,7 @@ def select_thumbnails(
                 dist = distances(probes[d].fingerprint, keeper.fingerprint)
                 gone.add(d)
                 dropped.append(Dropped(source=probes[d].source.rel, language=lang, reason="duplicate",
-                                       duplicate_of=keeper.source.rel, distance=dist["phash"], distances=dist))
+                                       duplicate_of=keeper.source.rel, distance=dist["structure"], distances=dist))
         survivors = [p for i, p in enumerate(probes) if i not in gone]
         kept[lang] = survivors[:limit]
         for p in survivors[limit:]:
@@ -373,24 +376,11 @@ def select_thumbnails(
     return findings, kept
 
 
-def _cross_language_findings(project: Project, kept: dict[str, list[Probe]]) -> list[Finding]:
+def _cross_language_findings(project: Project, kept: dict[str, list[Probe]], settings: BuildSettings) -> list[Finding]:
     """Warn when a language's thumbnails look like en's: probably art nobody localized."""
-    from .dedupe import is_duplicate
-    from .config import DedupeSettings
+    from .dedupe import unlocalized_findings
 
-    out: list[Finding] = []
-    en = kept.get("en", [])
-    strict = DedupeSettings()
-    for lang, probes in kept.items():
-        if lang == "en":
-            continue
-        for p in probes:
-            for e in en:
-                if p.source.sha256 != e.source.sha256 and is_duplicate(p.fingerprint, e.fingerprint, strict) or p.source.sha256 == e.source.sha256:
-                    out.append(Finding(code="unlocalized", source=p.source.rel,
-                                       message=f"{lang} thumbnail looks the same as en's {e.source.rel}: not localized?"))
-                    break
-    return out
+    return unlocalized_findings(kept, settings.preset.dedupe)
 
 
 def assemble_manifest(
@@ -412,9 +402,7 @@ def assemble_manifest(
             "icon": icon.record() if icon is not None and lang != "en" else None,
             "icon_inherited_from": "en" if lang != "en" and icon is None else None,
         }
-    listing = None
-    if project.listing is not None:
-        listing = project.listing
+    listing = check_project_listing(project, settings.profile).listing
     return {
         "schema_version": mf.SCHEMA_VERSION,
         "generator": mf.generator(),

@@ -60,13 +60,12 @@ class RenderSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fingerprint:
-    """Perceptual hashes of one source, composited over a fixed background."""
+    """What dedupe compares of one source, composited over a fixed background (see dedupe.py)."""
 
-    phash: str
-    dhash: str
-    colorhash: str
-    flat: bool  # too little structure for a structural hash to mean anything
-    mean_rgb: tuple[int, int, int]
+    phash: str  # imagehash pHash of the whole picture: reported, not decisive
+    flat: bool  # one flat colour: no structure to compare
+    structure: str  # hex of float16 unit vectors, one per view (low DCT block of CIELAB)
+    colour: str  # hex of uint8 CIELAB 8x8 colour layouts, one per view
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -99,7 +99,9 @@ def _cache(root: str | None) -> Cache:
 
 
 def probe_key(source: SourceFile, max_pixels: int, side: int) -> str:
-    return make_key("probe", sha256=source.sha256, side=side, max_pixels=max_pixels)
+    from .dedupe import FINGERPRINT_VERSION
+
+    return make_key("probe", sha256=source.sha256, side=side, max_pixels=max_pixels, fingerprint=FINGERPRINT_VERSION)
 
 
 def cached_probe(source: SourceFile, max_pixels: int, side: int, cache: Cache) -> Probe | None:
@@ -107,9 +109,7 @@ def cached_probe(source: SourceFile, max_pixels: int, side: int, cache: Cache) -
     if hit is None:
         return None
     meta, _ = hit
-    fp = dict(meta["fingerprint"])
-    fp["mean_rgb"] = tuple(fp["mean_rgb"])
-    return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**fp))
+    return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**meta["fingerprint"]))
 
 
 def prepare(task: PrepareTask) -> Prepared | Failure:

@@ -118,7 +118,11 @@ def test_more_than_three_candidates_are_capped_in_order(make_project, tmp_path: 
 
 
 def test_language_without_thumbnails_inherits_en(make_project, tmp_path: Path) -> None:
-    toml = '[listing.urls.ja]\nterms = "https://e.com/t"\nprivacy = "https://e.com/p"\n'
+    # a complete listing (an incomplete one fails the build); ja is declared by its URLs only
+    toml = ('[listing]\nname = "G"\ncategory = "Puzzle"\ndescription = "D"\nregions = ["US"]\n'
+            'apple_team_id = "ABCDE12345"\nemail = "a@e.com"\n'
+            '[listing.urls.en]\nterms = "https://e.com/t"\nprivacy = "https://e.com/p"\n'
+            '[listing.urls.ja]\nterms = "https://e.com/t"\nprivacy = "https://e.com/p"\n')
     root = make_project(thumbnails={"en": {"a.png": gradient(400, 400, seed=2)}}, toml=toml)
     out = tmp_path / "out"
     m = build(root, out=out, jobs=1).manifest
