@@ -109,12 +109,14 @@ def saliency_window(im: Image.Image, crop: tuple[int, int]) -> tuple[int, int]:
     gy, gx = np.gradient(lum) if min(lum.shape) > 1 else (np.zeros_like(lum), np.zeros_like(lum))
     energy = np.hypot(gx, gy)
     colour = np.linalg.norm(arr - arr.reshape(-1, 3).mean(axis=0), axis=-1)
-    sal = energy / (energy.mean() + 1e-6) + colour / (colour.mean() + 1e-6)
+    sal = energy / (energy.mean() + 1e-6) + colour / (colour.mean() + 1e-6) + 1e-3  # flat art: all equal, centre wins
     if im.mode == "RGBA":
         sal *= np.asarray(im.getchannel("A").resize(small.size), dtype=np.float32) / 255.0
     horizontal = w - cw >= h - ch
     along = sal.sum(axis=0) if horizontal else sal.sum(axis=1)
     length, room = (w, w - cw) if horizontal else (h, h - ch)
+    if float(np.ptp(along)) <= 1e-6 * float(along.mean()):
+        return (room // 2, (h - ch) // 2) if horizontal else ((w - cw) // 2, room // 2)  # nothing stands out
     win = max(1, min(along.size, round((length - room) * scale)))
     sums = np.convolve(along, np.ones(win, dtype=np.float32), mode="valid")
     pos = np.arange(sums.size)
