@@ -38,12 +38,12 @@ Image.MAX_IMAGE_PIXELS = None
 
 if not features.check("avif"):  # pragma: no cover - Pillow >= 11.3 wheels decode AVIF themselves
     try:
-        import pillow_avif  # noqa: F401
+        import pillow_avif  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         pass
 
 MAX_SIDE = 65_535  # no format we read legitimately goes past this; larger is a hostile header
-STRIP_PIXELS = 1 << 22  # strip-wise shrink: about 4 megapixels converted at a time
+STRIP_PIXELS = 1 << 20  # strip-wise shrink: about a megapixel converted at a time
 _SRGB = ImageCms.createProfile("sRGB")
 _NON_ANIMATED_MULTIFRAME = {"PSD", "MPO", "ICO", "ICNS", "DCX", "FLI"}  # layers, previews, sizes
 _REDUCIBLE = {"L", "LA", "RGB", "RGBA", "CMYK", "I", "F"}
@@ -185,8 +185,9 @@ def _converter(im: Image.Image) -> Convert | None:
     if mode.startswith("I;16"):
         return _scale_to_l(255.0 / 65535.0)
     if mode in ("I", "F"):
-        lo, hi = im.getextrema()  # type: ignore[misc]
-        hi = float(hi) if math.isfinite(float(hi)) else 0.0
+        extrema = im.getextrema()
+        top = float(extrema[1]) if isinstance(extrema[1], (int, float)) else 0.0
+        hi = top if math.isfinite(top) else 0.0
         if mode == "F" and hi <= 1.0:
             scale = 255.0  # float images hold 0-1
         elif hi <= 255:
@@ -209,7 +210,7 @@ def _converter(im: Image.Image) -> Convert | None:
         return lambda p: p.convert(target)
     if mode == "LAB":
         lab = ImageCms.createProfile("LAB")
-        return lambda p: ImageCms.profileToProfile(p, lab, _SRGB, outputMode="RGB")  # type: ignore[return-value,arg-type]
+        return lambda p: ImageCms.profileToProfile(p, lab, _SRGB, outputMode="RGB") or p
     if mode in _REDUCIBLE:
         return None
     target = "RGBA" if "A" in mode else "RGB"
@@ -225,8 +226,8 @@ def _shrink_and_normalize(im: Image.Image, step: int) -> Image.Image:
     convert = _converter(im)
     if step <= 1:
         return convert(im) if convert is not None else im
-    if convert is None and im.mode in ("L", "RGB", "CMYK", "I", "F") and im.width * im.height <= STRIP_PIXELS:
-        return im.reduce(step)
+    if convert is None and im.mode in ("L", "RGB", "CMYK"):
+        return im.reduce(step)  # no conversion and no premultiplying: Pillow reduces without a copy
     w, h = im.size
     rows = step * max(1, STRIP_PIXELS // max(1, w * step))
     out: Image.Image | None = None
@@ -316,7 +317,7 @@ def _apply_icc(im: Image.Image, icc: bytes | None, rel: str) -> tuple[Image.Imag
     else:
         try:
             transform, exact = _transform(icc, want_in)
-            out = ImageCms.applyTransform(base, transform)
+            out = ImageCms.applyTransform(base, transform) or base
         except Exception as exc:
             findings.append(Finding(code="icc_failed", source=rel, message=f"colour conversion failed ({_short(exc)}); treated as sRGB"))
             out = base.convert("RGB")
@@ -417,8 +418,7 @@ def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tu
         out = out.convert("RGB")
     has_alpha = False
     if out.mode == "RGBA":
-        lo, _hi = out.getchannel("A").getextrema()  # type: ignore[misc]
-        if lo == 255:
+        if out.getchannel("A").getextrema()[0] == 255:
             out = out.convert("RGB")  # an opaque alpha channel carries nothing
         else:
             has_alpha = True

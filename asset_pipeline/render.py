@@ -48,7 +48,7 @@ class Rendition:
 
 def _from_linear(arr: np.ndarray) -> np.ndarray:
     idx = np.rint(np.clip(arr, 0.0, 1.0) * (_ENC_N - 1)).astype(np.int32)
-    return _ENC[idx]
+    return np.asarray(_ENC[idx], dtype=np.uint8)
 
 
 def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -155,8 +155,8 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
         target_ratio = tw / th
         cw, ch = (h * target_ratio, float(h)) if w / h > target_ratio else (float(w), w / target_ratio)
         if spec.fit == "attention":
-            x0, y0 = saliency_window(im, (round(cw), round(ch)))
-            x0, y0 = min(float(x0), w - cw), min(float(y0), h - ch)
+            sx, sy = saliency_window(im, (round(cw), round(ch)))
+            x0, y0 = min(float(sx), w - cw), min(float(sy), h - ch)
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2
         box = (x0, y0, x0 + cw, y0 + ch)
@@ -178,7 +178,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
                 message=f"source {loaded.width}x{loaded.height} is smaller than the {tw}x{th} target: upscaled {factor:.2f}x",
             )
         )
-    has_alpha = out.mode == "RGBA" and out.getchannel("A").getextrema()[0] < 255  # type: ignore[index]
+    has_alpha = out.mode == "RGBA" and out.getchannel("A").getextrema()[0] != 255
     if out.mode == "RGBA" and not has_alpha:
         out = out.convert("RGB")
     return Rendition(image=out, fit=spec.fit, crop=crop, has_alpha=has_alpha, findings=tuple(findings))

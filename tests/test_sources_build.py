@@ -8,18 +8,27 @@ import struct
 import sys
 from pathlib import Path
 
+import iccgen
 import numpy as np
 import pytest
-from PIL import ExifTags, Image
-
-import iccgen
 import rawimages
-from asset_pipeline.errors import BuildFailed, ConfigError
-from asset_pipeline.pipeline import build
 from bundle_checks import verify_bundle
 from conftest import gradient
+from PIL import ExifTags, Image
 from test_cli import run
 from test_load import P3_TO_SRGB, encoded, run_unprivileged
+
+from asset_pipeline.errors import BuildFailed, ConfigError
+from asset_pipeline.pipeline import build
+
+FAST_PNG = 'description = "lossless PNG, fast zlib (tests)"\nformat = "png"\n[png]\ncompress_level = 1\npalette = "off"\n'
+
+
+def fast_png(tmp_path: Path) -> str:
+    path = tmp_path / "fast_png.toml"
+    path.write_text(FAST_PNG)
+    return str(path)
+
 
 BAD_FILES = {
     "zero.png": b"",
@@ -53,11 +62,11 @@ def bad_project(make_project, tmp_path: Path, name: str = "proj") -> Path:
 def test_every_bad_file_in_a_batch_is_listed_and_out_is_untouched(make_project, tmp_path: Path) -> None:
     out = tmp_path / "out"
     good = make_project(name="good", thumbnails={"en": {"a.png": gradient(400, 400)}})
-    build(good, out=out, jobs=1)
+    build(good, out=out, jobs=1, preset="fast")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     root = bad_project(make_project, tmp_path)
     with pytest.raises(BuildFailed) as info:
-        build(root, out=out, jobs=2)
+        build(root, out=out, jobs=2, preset="fast")
     by_file = {Path(e.source).name: e.reason for e in info.value.errors}
     assert sorted(by_file) == sorted(REASONS), by_file  # each bad file once, the good ones not at all
     for fname, reason in REASONS.items():
@@ -67,7 +76,7 @@ def test_every_bad_file_in_a_batch_is_listed_and_out_is_untouched(make_project, 
 
 def test_cli_prints_one_line_per_bad_file_and_exits_1(make_project, tmp_path: Path) -> None:
     root = bad_project(make_project, tmp_path)
-    r = run("build", str(root), "-o", str(tmp_path / "out"))
+    r = run("build", str(root), "-o", str(tmp_path / "out"), "--preset", "fast")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
     for fname, reason in REASONS.items():
@@ -80,7 +89,7 @@ def test_unreadable_source_is_reported_by_the_cli(make_project, tmp_path: Path) 
     root = make_project(thumbnails={"en": {"ok.png": gradient(300, 300), "locked.png": gradient(300, 300, seed=4)}})
     (root / "thumbnails" / "en" / "locked.png").chmod(0)
     env = {**os.environ, "CI": "true", "COLUMNS": "40"}
-    r = run_unprivileged([sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(tmp_path / "out")], env=env)
+    r = run_unprivileged([sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(tmp_path / "out"), "--preset", "fast"], env=env)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert [line for line in r.stderr.splitlines() if "locked.png" in line and "permission denied" in line]
 
@@ -88,7 +97,7 @@ def test_unreadable_source_is_reported_by_the_cli(make_project, tmp_path: Path) 
 def test_unicode_and_spaces_in_paths_build(make_project, tmp_path: Path) -> None:
     root = make_project(name="ゲーム プロジェクト ü", thumbnails={"en": {"サムネ 01 é.png": gradient(400, 400, seed=7)}, "ja": {"タイトル 画面.jpg": gradient(500, 500, seed=8)}})
     out = tmp_path / "出力 dist"
-    result = build(root, out=out, jobs=1)
+    result = build(root, out=out, jobs=1, preset="fast")
     m = verify_bundle(out)
     assert result.return_code == 0
     assert m["languages"]["en"]["thumbnails"][0]["source"]["path"] == "thumbnails/en/サムネ 01 é.png"
@@ -161,7 +170,7 @@ def png_chunks(data: bytes) -> list[bytes]:
     return kinds
 
 
-@pytest.mark.parametrize("preset", ["balanced", "lossless"])
+@pytest.mark.parametrize("preset", ["balanced", "png"])
 def test_gps_exif_xmp_and_comments_never_reach_the_outputs(preset: str, make_project, tmp_path: Path) -> None:
     src = gps_tagged_jpeg(gradient(1100, 1100, seed=11))
     assert 0xE1 in jpeg_segments(src) and 0xFE in jpeg_segments(src)  # the source does carry them
@@ -170,7 +179,7 @@ def test_gps_exif_xmp_and_comments_never_reach_the_outputs(preset: str, make_pro
     root = make_project(icon_name="icon.jpg", thumbnails={"en": {"photo.jpg": src}})
     (root / "icon.jpg").write_bytes(src)
     out = tmp_path / "out"
-    build(root, out=out, preset=preset, jobs=1)
+    build(root, out=out, preset=fast_png(tmp_path) if preset == "png" else preset, jobs=1)
     outputs = [p for p in out.rglob("*") if p.suffix in (".jpg", ".png")]
     assert len(outputs) == 2
     for p in outputs:
@@ -196,7 +205,7 @@ def test_display_p3_icon_comes_out_in_srgb(make_project, tmp_path: Path) -> None
     root = make_project()
     (root / "icon.png").write_bytes(encoded(Image.fromarray(arr), "PNG", icc_profile=iccgen.display_p3()))
     out = tmp_path / "out"
-    result = build(root, out=out, preset="lossless", jobs=1)
+    result = build(root, out=out, preset=fast_png(tmp_path), jobs=1)
     expected = iccgen.srgb_encode(iccgen.srgb_decode(colours) @ P3_TO_SRGB.T)
     with Image.open(out / "icon.png") as im:
         icon = np.asarray(im.convert("RGB")).astype(float)
@@ -215,7 +224,7 @@ def test_fit_is_configurable_per_asset(make_project, tmp_path: Path) -> None:
     toml = '[thumbnail]\nbackground = "#00ff00"\n[fit]\n"thumbnails/en/wide.png" = "contain"\n[icon]\nfit = "attention"\n'
     root = make_project(icon=scene, thumbnails={"en": {"wide.png": wide}}, toml=toml)
     out = tmp_path / "out"
-    result = build(root, out=out, preset="lossless", jobs=1)
+    result = build(root, out=out, preset=fast_png(tmp_path), jobs=1)
     m = verify_bundle(out)
     with Image.open(out / m["languages"]["en"]["thumbnails"][0]["path"]) as im:
         thumb = np.asarray(im.convert("RGB")).astype(int)
