@@ -403,8 +403,9 @@ def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tu
         # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
         im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
     im.load()
-    # read after load: a PNG's eXIf may follow its pixels, and Pillow's TIFF and AVIF readers
-    # apply the orientation themselves and clear the tag (reading it earlier would turn twice)
+    # read after load: a PNG's eXIf may follow its pixels, and Pillow's TIFF reader turns the
+    # image itself and clears the tag (reading it earlier would turn TIFFs twice); an AVIF's
+    # irot/imir boxes arrive as this same tag
     orientation = _orientation(im)
     step = int(_shrink_factor(*im.size, shrink_to))
     out = _shrink_and_normalize(im, step)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageMath
+from PIL import Image
 
 from .load import LoadedImage
 from .records import Finding, RenderSpec
@@ -33,6 +33,8 @@ _ENC = np.clip(
     0, 255,
 ).astype(np.uint8)
 _UNIT_LIST = [i / 255.0 for i in range(256)]
+# linear value times alpha, indexed by (8-bit value << 8) | 8-bit alpha: premultiplying by lookup
+_PREMUL = (_LIN[:, None] * (np.arange(256, dtype=np.float32) / np.float32(255.0))[None, :]).astype(np.float32).ravel()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,31 +62,48 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
     return max(0, math.floor(x0) - mx), max(0, math.floor(y0) - my), min(w, math.ceil(x1) + mx), min(h, math.ceil(y1) + my)
 
 
+def _premultiplied_linear_band(part: Image.Image, channel: int) -> Image.Image:
+    """One colour band of an RGBA image in linear light times alpha, as a float image.
+
+    Built a strip at a time from a (value, alpha) lookup table, so only the float band itself
+    is held at full size: no float copy of alpha, no intermediate product.
+    """
+    w, h = part.size
+    band = Image.new("F", (w, h))
+    rows = max(1, (1 << 20) // max(1, w))
+    for y in range(0, h, rows):
+        strip = np.asarray(part.crop((0, y, w, min(h, y + rows))))
+        idx = (strip[..., channel].astype(np.uint16) << 8) | strip[..., 3]
+        band.paste(Image.fromarray(_PREMUL[idx]), (0, y))
+    return band
+
+
 def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
 
-    The linear path converts one band at a time, and only the region the filter reads, so it
-    holds about 8 bytes per pixel of that region on top of the image (Pillow's own float
-    resampler does the filtering).
+    The linear path works one band at a time, and only on the region the filter reads, so it
+    holds one float band (4 bytes a pixel of that region) on top of the image; Pillow's own
+    float resampler does the filtering.
     """
     if not linear:
         return im.resize(size, Image.Resampling.LANCZOS, box=box)  # Pillow premultiplies RGBA itself
     region = _region(im.size, size, box)
     part = im.crop(region) if region != (0, 0, *im.size) else im
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
-    alpha = part.getchannel("A").point(_UNIT_LIST, "F") if part.mode == "RGBA" else None
+    a = None
+    if part.mode == "RGBA":
+        alpha = part.getchannel("A").point(_UNIT_LIST, "F")
+        a = np.clip(np.asarray(alpha.resize(size, Image.Resampling.LANCZOS, box=rbox)), 0.0, 1.0)
+        del alpha
     bands = []
-    for c in "RGB":
-        lin = part.getchannel(c).point(_LIN_LIST, "F")
-        if alpha is not None:  # premultiply so transparent pixels do not bleed their colour
-            lin = ImageMath.lambda_eval(lambda a: a["x"] * a["y"], x=lin, y=alpha)
+    for c in range(3):
+        lin = _premultiplied_linear_band(part, c) if a is not None else part.getchannel(c).point(_LIN_LIST, "F")
         bands.append(np.asarray(lin.resize(size, Image.Resampling.LANCZOS, box=rbox)))
         del lin
     out = np.stack(bands, axis=-1)
-    if alpha is None:
+    if a is None:
         return Image.fromarray(_from_linear(out), "RGB")
-    a = np.clip(np.asarray(alpha.resize(size, Image.Resampling.LANCZOS, box=rbox)), 0.0, 1.0)
-    out /= np.where(a > 1e-6, a, 1.0)[..., None]
+    out /= np.where(a > 1e-6, a, 1.0)[..., None]  # back to straight alpha
     a8 = np.rint(a * 255.0).astype(np.uint8)
     return Image.fromarray(np.dstack([_from_linear(out), a8]), "RGBA")
 

@@ -268,10 +268,11 @@ def test_orientation_survives_draft_and_reduce(orientation: int, tmp_path: Path)
         assert_upright(loaded.image)
 
 
-def test_webp_and_tiff_orientation_is_applied(tmp_path: Path) -> None:
-    for fmt, ext in (("WEBP", "webp"), ("TIFF", "tif")):
+def test_webp_tiff_and_avif_orientation_is_applied(tmp_path: Path) -> None:
+    options = {"WEBP": {"lossless": True, "exif": _exif(6)}, "TIFF": {"tiffinfo": {0x0112: 6}}, "AVIF": {"quality": 95, "exif": _exif(6)}}
+    for fmt, ext in (("WEBP", "webp"), ("TIFF", "tif"), ("AVIF", "avif")):
         stored = upright().transpose(Image.Transpose.ROTATE_90)
-        data = encoded(stored, fmt, **({"lossless": True, "exif": _exif(6)} if fmt == "WEBP" else {"tiffinfo": {0x0112: 6}}))
+        data = encoded(stored, fmt, **options[fmt])  # AVIF: Pillow writes the tag as irot/imir boxes
         loaded = load_image(source(tmp_path, f"o.{ext}", data))
         assert (loaded.width, loaded.height) == (240, 160)
         assert_upright(loaded.image)  # turned once: Pillow's TIFF reader turns it itself
