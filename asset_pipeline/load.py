@@ -12,6 +12,7 @@ understands; docs/formats.md lists what happens to each format and mode.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import io
 import logging
@@ -19,7 +20,7 @@ import math
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,11 +31,6 @@ from .errors import AssetError, ImageTooLarge, UnreadableImage
 from .records import Finding, SourceFile
 
 log = logging.getLogger("asset_pipeline")
-
-# We enforce our own, configurable pixel limit (load_image's max_pixels, the preset's
-# render.max_pixels) right after reading the header; Pillow's global bomb check would
-# otherwise warn or raise with a message naming no file.
-Image.MAX_IMAGE_PIXELS = None
 
 if not features.check("avif"):  # pragma: no cover - Pillow >= 11.3 wheels decode AVIF themselves
     try:
@@ -140,6 +136,24 @@ def _open(source: SourceFile) -> Image.Image:
         raise UnreadableImage(rel, sniff(head) or "not a recognised image format") from None
     except Exception as exc:  # Pillow raises many types on hostile headers
         raise UnreadableImage(rel, sniff(head) or f"corrupt image header ({_short(exc)})") from None
+
+
+@contextlib.contextmanager
+def _pillow_pixel_limit(limit: int | None) -> Iterator[None]:
+    """Set Pillow's global bomb limit for the duration (the pipeline's workers are processes).
+
+    Pillow checks it at open, warning above the limit and raising above twice it, with a message
+    that names no file; some plugins check again while decoding or seeking. We open with no
+    limit and check ours (the preset's render.max_pixels) right after, then decode with
+    Pillow's set to half of ours, so its own checks refuse exactly what ours would. Other code
+    in the process keeps Pillow's default.
+    """
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def _short(exc: BaseException) -> str:
@@ -368,9 +382,11 @@ def load_image(
         # Pillow warns about odd but readable files (corrupt EXIF, palette transparency); the
         # loader turns what matters into findings, the rest would only be noise
         warnings.simplefilter("ignore")
-        opened = _open(source)
+        with _pillow_pixel_limit(None):
+            opened = _open(source)
         try:
-            return _load(opened, source, max_pixels=max_pixels, shrink_to=shrink_to)
+            with _pillow_pixel_limit(max(1, max_pixels // 2)):
+                return _load(opened, source, max_pixels=max_pixels, shrink_to=shrink_to)
         except AssetError:
             raise
         except MemoryError:

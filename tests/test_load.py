@@ -441,8 +441,14 @@ def test_pixel_limit_is_configurable(tmp_path: Path) -> None:
         load_image(src, max_pixels=7999)
 
 
-def test_pillow_global_bomb_check_is_replaced() -> None:
-    assert Image.MAX_IMAGE_PIXELS is None  # our limit, with the file's name, applies instead
+def test_our_limit_replaces_pillows_and_leaves_its_global_alone(tmp_path: Path) -> None:
+    """200 MP is over Pillow's own hard limit (2 x 89 MP), which would raise inside Image.open with a
+    message naming no file: the error is ours, with the file, its size and the setting to change."""
+    default = Image.MAX_IMAGE_PIXELS
+    src = source(tmp_path, "wide.png", rawimages.png_bomb(20_000, 10_000))
+    with pytest.raises(ImageTooLarge, match=r"^wide.png: 20000x10000 is 200 megapixels, over the limit of 150 \(render.max_pixels\)$"):
+        load_image(src)
+    assert Image.MAX_IMAGE_PIXELS == default  # other code in the process keeps Pillow's check
 
 
 def test_png_bomb_fails_fast_in_bounded_memory(tmp_path: Path) -> None:
