@@ -1,36 +1,58 @@
 """Open and verify a source, then normalize it to 8-bit sRGB RGB/RGBA, upright, as small as the job allows.
 
-Order matters for memory: the image is shrunk (JPEG draft, then `reduce()`) before any
-full-size copy is made by colour or mode conversion, so a 60-megapixel source is held
-about once.
+Order matters for memory: a JPEG is decoded at a reduced scale (`draft`), and every format is
+then shrunk with `reduce()` (strip by strip where a mode conversion or premultiplied alpha
+would otherwise copy the whole image), so a 60-megapixel source is held once, at its decoded
+size, and never copied at full size. Orientation and colour (colour.py) run on the small image.
+
+Every failure is an `AssetError` naming the file and the reason in words an artist
+understands; docs/formats.md lists what happens to each format and mode.
 """
 
 from __future__ import annotations
 
-import io
+import codecs
+import contextlib
+import logging
 import math
-import struct
+import os
+import stat
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+import numpy as np
+from PIL import Image, ImageCms, UnidentifiedImageError, features
 
-from .errors import ImageTooLarge, UnreadableImage
+from .colour import SRGB, to_srgb
+from .errors import AssetError, ImageTooLarge, UnreadableImage
 from .records import Finding, SourceFile
 
-# We enforce our own, configurable pixel limit before decoding (load_image's max_pixels);
-# Pillow's global bomb check would otherwise warn or raise with a message naming no file.
-Image.MAX_IMAGE_PIXELS = None
+log = logging.getLogger("asset_pipeline")
 
-try:  # AVIF through the plugin where Pillow has no AVIF of its own
-    import pillow_avif  # noqa: F401
-except ImportError:  # pragma: no cover - the plugin is a dependency
-    pass
+if not features.check("avif"):  # pragma: no cover - Pillow >= 11.3 wheels decode AVIF themselves
+    try:
+        import pillow_avif  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        pass
 
-_MAX_SIDE = 65_535  # no image format we read legitimately goes past this
-_SRGB = ImageCms.createProfile("sRGB")
-_NON_ANIMATED_MULTIFRAME = {"PSD", "TIFF", "MPO", "ICO", "ICNS"}
+MAX_SIDE = 65_535  # no format we read legitimately goes past this; larger is a hostile header
+STRIP_PIXELS = 1 << 20  # strip-wise shrink: about a megapixel converted at a time
+_NON_ANIMATED_MULTIFRAME = {"PSD", "MPO", "ICO", "ICNS", "DCX", "FLI"}  # layers, previews, sizes
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "CMYK", "I", "F"}
+# EXIF orientation -> the transpose that makes the image upright (EXIF 2.32, tag 0x0112)
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"WEBP", "WebP"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"8BPS", "PSD"), (b"BM", "BMP"),
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,47 +68,97 @@ class LoadedImage:
     findings: tuple[Finding, ...] = ()
 
 
-def _sniff(head: bytes) -> str:
-    """Why Pillow could not identify a file, in words an artist understands."""
-    text = head.lstrip()[:256].lower()
+# --- opening --------------------------------------------------------------------------------
+
+
+def sniff(head: bytes) -> str | None:
+    """What a file that is not a supported image is, from its first bytes (None: no idea)."""
     if not head:
         return "empty file (0 bytes)"
-    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:256].lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head.lower()):
         return "SVG is a vector format and is not supported; export a PNG"
-    if text.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page, not an image"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-        return "HEIC/HEIF is not supported; export a PNG or JPEG"
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "an HTML page, not an image (a failed download?)"
+    if head[4:8] == b"ftyp":
+        major = head[8:12]
+        compatible = {head[i : i + 4] for i in range(16, min(len(head), 64), 4)}
+        if major in _HEIF_BRANDS or (not ({major} | compatible) & _AVIF_BRANDS and compatible & _HEIF_BRANDS):
+            return "HEIC/HEIF is not supported; export a PNG or JPEG"
+        if major in _AVIF_BRANDS or compatible & _AVIF_BRANDS:
+            return None  # an AVIF Pillow could not decode: its own error says more
     if b"\x00" not in head[:512]:
-        return "a text file, not an image"
-    return "not a recognised image format"
+        try:  # incremental: a character cut at byte 512 is not an error
+            codecs.getincrementaldecoder("utf-8")().decode(head[:512], final=False)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "a text file, not an image"
+    for magic, name in _MAGIC:
+        if head.startswith(magic) or (name == "WebP" and head[:4] == b"RIFF" and head[8:12] == magic):
+            return f"a {name} file whose header is damaged"
+    return None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not an image"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a file; refused so the build cannot hang on it"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a file"
+    return "is a device, not a regular file"
 
 
 def _open(source: SourceFile) -> Image.Image:
+    """Open without decoding pixels; every failure names the file and why."""
+    rel = source.rel
     try:
+        st = os.stat(source.path)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableImage(rel, _kind(st.st_mode))
         with source.path.open("rb") as fh:
             head = fh.read(512)
     except PermissionError:
-        raise UnreadableImage(source.rel, "permission denied") from None
-    except IsADirectoryError:
-        raise UnreadableImage(source.rel, "is a directory, not an image") from None
+        raise UnreadableImage(rel, "permission denied") from None
+    except FileNotFoundError:
+        raise UnreadableImage(rel, "file not found (moved or deleted during the build?)") from None
     except OSError as exc:
-        raise UnreadableImage(source.rel, f"cannot read: {exc.strerror or exc}") from None
+        raise UnreadableImage(rel, f"cannot read: {exc.strerror or exc}") from None
     if not head:
-        raise UnreadableImage(source.rel, "empty file (0 bytes)")
+        raise UnreadableImage(rel, "empty file (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Image.open(source.path)
+        return Image.open(source.path)
     except UnidentifiedImageError:
-        raise UnreadableImage(source.rel, _sniff(head)) from None
+        raise UnreadableImage(rel, sniff(head) or "not a recognised image format") from None
     except Exception as exc:  # Pillow raises many types on hostile headers
-        raise UnreadableImage(source.rel, f"corrupt image header ({_short(exc)})") from None
+        raise UnreadableImage(rel, sniff(head) or f"corrupt image header ({_short(exc)})") from None
+
+
+@contextlib.contextmanager
+def _pillow_pixel_limit(limit: int | None) -> Iterator[None]:
+    """Set Pillow's global bomb limit for the duration (the pipeline's workers are processes).
+
+    Pillow checks it at open, warning above the limit and raising above twice it, with a message
+    that names no file; some plugins check again while decoding or seeking. We open with no
+    limit and check ours (the preset's render.max_pixels) right after, then decode with
+    Pillow's set to half of ours, so its own checks refuse exactly what ours would. Other code
+    in the process keeps Pillow's default.
+    """
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:160]
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:160] if text else type(exc).__name__
+
+
+# --- shrinking and mode normalization ----------------------------------------------------------
 
 
 def _shrink_factor(width: int, height: int, shrink_to: tuple[Literal["short", "long"], int] | None) -> float:
@@ -98,84 +170,108 @@ def _shrink_factor(width: int, height: int, shrink_to: tuple[Literal["short", "l
     return max(1.0, basis / max(1, keep))
 
 
-def _to_8bit(im: Image.Image) -> Image.Image:
-    """Modes Pillow would clip or refuse (I;16, I, F) scaled to 8-bit grey."""
-    import numpy as np
-
-    arr = np.asarray(im)
-    if im.mode == "F":
-        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        top = float(arr.max()) if arr.size else 1.0
-        scale = 255.0 if top <= 1.0 else (1.0 if top <= 255.0 else 255.0 / 65535.0)
-    else:
-        arr = arr.astype(np.float64)
-        top = float(arr.max()) if arr.size else 0.0
-        scale = 1.0 if top <= 255 else 255.0 / 65535.0  # I and I;16 carry 16-bit samples
-    out = np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
-    return Image.fromarray(out, "L")
+Convert = Callable[[Image.Image], Image.Image]
 
 
-def _light_mode(im: Image.Image) -> Image.Image:
-    """Bring exotic modes into one `reduce()` and ImageCms understand, cheaply."""
-    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        return _to_8bit(im)
-    if im.mode == "1":
-        return im.convert("L")
-    if im.mode == "P":
-        has_t = "transparency" in im.info
-        return im.convert("RGBA" if has_t else "RGB")
-    if im.mode == "PA":
-        return im.convert("RGBA")
-    if im.mode in ("La",):
-        return im.convert("LA")
-    if im.mode in ("RGBa",):
-        return im.convert("RGBA")
-    if im.mode in ("YCbCr", "LAB", "HSV", "RGBX"):
-        return im.convert("RGB")
-    return im
+def _scale_to_l(scale: float) -> Convert:
+    """High-bit-depth grey (I;16, I, F) to 8-bit L: value * scale, rounded and clipped."""
+
+    def convert(part: Image.Image) -> Image.Image:
+        arr = np.asarray(part)
+        if arr.dtype.kind == "f":
+            arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
+        out = np.clip(np.rint(arr.astype(np.float32) * np.float32(scale)), 0, 255).astype(np.uint8)
+        return Image.fromarray(out)
+
+    return convert
 
 
-def _apply_icc(im: Image.Image, icc: bytes | None, rel: str) -> tuple[Image.Image, list[Finding]]:
-    """Convert to sRGB through the embedded profile; keep alpha aside (lcms ignores it)."""
-    findings: list[Finding] = []
-    if not icc:
-        if im.mode == "CMYK":
-            return im.convert("RGB"), findings
-        return im, findings
-    try:
-        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        space = src.profile.xcolor_space.strip()
-        desc = (src.profile.profile_description or "").strip()
-    except Exception:  # a broken profile must not stop the build: say so and go on
-        findings.append(Finding(code="icc_invalid", source=rel, message="embedded ICC profile is unreadable; treated as sRGB"))
-        return (im.convert("RGB") if im.mode == "CMYK" else im), findings
-    if space == "RGB" and desc.lower().startswith("srgb"):
-        return im, findings  # already sRGB: skip the transform
-    alpha = im.getchannel("A") if im.mode in ("RGBA", "LA") else None
-    base_mode = {"RGBA": "RGB", "LA": "L"}.get(im.mode, im.mode)
-    want_in = {"RGB": "RGB", "GRAY": "L", "CMYK": "CMYK"}.get(space)
-    if want_in is None:
-        findings.append(Finding(code="icc_unsupported", source=rel, message=f"ICC colour space {space!r} not supported; treated as sRGB"))
-        return im.convert("RGBA" if alpha else "RGB"), findings
-    base = im.convert(base_mode) if im.mode != base_mode else im
-    if base.mode != want_in:
-        findings.append(Finding(code="icc_mismatch", source=rel, message=f"ICC profile is {space} but pixels are {base.mode}; profile ignored"))
-        out = base.convert("RGB")
-    else:
-        try:
-            out = ImageCms.profileToProfile(
-                base, src, _SRGB, renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="RGB",
-                flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
-            )
-        except Exception as exc:
-            findings.append(Finding(code="icc_failed", source=rel, message=f"colour conversion failed ({_short(exc)}); treated as sRGB"))
-            out = base.convert("RGB")
+def _converter(im: Image.Image) -> Convert | None:
+    """How to bring `im` into a mode `reduce()` and ImageCms handle (None: it already is).
+
+    Decided on the whole image (its value range, its transparency key), then applied strip by
+    strip.
+    """
+    mode = im.mode
+    if mode.startswith("I;16"):
+        return _scale_to_l(255.0 / 65535.0)
+    if mode in ("I", "F"):
+        extrema = im.getextrema()
+        top = float(extrema[1]) if isinstance(extrema[1], (int, float)) else 0.0
+        hi = top if math.isfinite(top) else 0.0
+        if mode == "F" and hi <= 1.0:
+            scale = 255.0  # float images hold 0-1
+        elif hi <= 255:
+            scale = 1.0
+        elif hi <= 65535:
+            scale = 255.0 / 65535.0
         else:
-            findings.append(Finding(code="icc_converted", source=rel, message=f"converted from {desc or space} to sRGB"))
+            scale = 255.0 / hi
+        return _scale_to_l(scale)
+    if mode == "1":
+        return lambda p: p.convert("L")
+    if mode in ("P", "PA"):
+        target = "RGBA" if mode == "PA" or "transparency" in im.info else "RGB"
+        return lambda p: p.convert(target)
+    if mode in ("L", "RGB") and "transparency" in im.info:
+        target = "LA" if mode == "L" else "RGBA"
+        return lambda p: p.convert(target)
+    if mode in ("La", "RGBa"):
+        target = "LA" if mode == "La" else "RGBA"
+        return lambda p: p.convert(target)
+    if mode == "LAB":
+        lab = ImageCms.createProfile("LAB")
+        return lambda p: ImageCms.profileToProfile(p, lab, SRGB, outputMode="RGB") or p
+    if mode in _REDUCIBLE:
+        return None
+    target = "RGBA" if "A" in mode else "RGB"
+    return lambda p: p.convert(target)
+
+
+def _shrink_and_normalize(im: Image.Image, step: int) -> Image.Image:
+    """`im` in a light mode, `reduce(step)`-ed, without a full-size copy of the image.
+
+    Strips are a multiple of `step` rows tall, so the result is identical to reducing the
+    whole image; each strip is converted, reduced and pasted, then dropped.
+    """
+    convert = _converter(im)
+    if step <= 1:
+        return convert(im) if convert is not None else im
+    if convert is None and im.mode in ("L", "RGB", "CMYK"):
+        return im.reduce(step)  # no conversion and no premultiplying: Pillow reduces without a copy
+    w, h = im.size
+    rows = step * max(1, STRIP_PIXELS // max(1, w * step))
+    out: Image.Image | None = None
+    for y in range(0, h, rows):
+        part = im.crop((0, y, w, min(h, y + rows)))
+        if convert is not None:
+            part = convert(part)
+        part = part.reduce(step)
+        if out is None:
+            out = Image.new(part.mode, (math.ceil(w / step), math.ceil(h / step)))
+        out.paste(part, (0, y // step))
     assert out is not None
-    if alpha is not None:
-        out.putalpha(alpha)
-    return out, findings
+    return out
+
+
+# --- the loader ----------------------------------------------------------------------------------
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:  # corrupt EXIF: the pixels may still be fine
+        return 1
+    return value if isinstance(value, int) and value in range(1, 9) else 1
+
+
+def _frames_finding(im: Image.Image, fmt: str, rel: str) -> Finding | None:
+    if not getattr(im, "is_animated", False) or fmt in _NON_ANIMATED_MULTIFRAME:
+        return None
+    n = getattr(im, "n_frames", "?")
+    if fmt == "TIFF":
+        return Finding(code="multipage", source=rel, message=f"TIFF with {n} pages: using the first page")
+    return Finding(code="animated", source=rel, message=f"animated {fmt} ({n} frames): using the first frame")
 
 
 def load_image(
@@ -189,67 +285,75 @@ def load_image(
     `shrink_to=("short", n)` lets the loader decode or reduce the image as long as its short
     side stays >= n (a JPEG's DCT scaling, then an integer `reduce()`): callers ask for about
     twice the target size so the final LANCZOS step still has room to work.
+
+    Raises UnreadableImage or ImageTooLarge (both AssetError); nothing else escapes.
     """
-    im = opened = _open(source)
+    with warnings.catch_warnings():
+        # Pillow warns about odd but readable files (corrupt EXIF, palette transparency); the
+        # loader turns what matters into findings, the rest would only be noise
+        warnings.simplefilter("ignore")
+        with _pillow_pixel_limit(None):
+            opened = _open(source)
+        try:
+            with _pillow_pixel_limit(max(1, max_pixels // 2)):
+                return _load(opened, source, max_pixels=max_pixels, shrink_to=shrink_to)
+        except AssetError:
+            raise
+        except MemoryError:
+            raise ImageTooLarge(source.rel, "not enough memory to decode") from None
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLarge(source.rel, _short(exc)) from None
+        except Exception as exc:  # hostile or damaged data: Pillow's plugins raise many types
+            log.debug("decoding %s failed", source.rel, exc_info=True)
+            raise UnreadableImage(source.rel, f"truncated or corrupt image data ({_short(exc)})") from None
+        finally:
+            opened.close()  # the normalized copy lives on; the file handle and full image do not
+
+
+def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tuple[Literal["short", "long"], int] | None) -> LoadedImage:
+    rel = source.rel
+    width, height = im.size
+    if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE:
+        raise ImageTooLarge(rel, f"absurd dimensions {width}x{height} (the limit is {MAX_SIDE} per side)")
+    if width * height > max_pixels:
+        msg = f"{width}x{height} is {width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (render.max_pixels)"
+        raise ImageTooLarge(rel, msg)
+    fmt = im.format or "unknown"
     findings: list[Finding] = []
-    try:
-        width, height = im.size
-        if width <= 0 or height <= 0 or width > _MAX_SIDE or height > _MAX_SIDE:
-            raise ImageTooLarge(source.rel, f"absurd dimensions {width}x{height}")
-        if width * height > max_pixels:
-            msg = f"{width}x{height} is {width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:.0f} (render.max_pixels)"
-            raise ImageTooLarge(source.rel, msg)
-        fmt = im.format or "unknown"
-        if getattr(im, "is_animated", False) and fmt not in _NON_ANIMATED_MULTIFRAME:
-            findings.append(Finding(code="animated", source=source.rel, message=f"animated {fmt} ({getattr(im, 'n_frames', '?')} frames): using the first frame"))
-            im.seek(0)
-        factor = _shrink_factor(width, height, shrink_to)
-        if fmt == "JPEG" and factor >= 2:
-            scale = 1.0 / factor
-            im.draft(None, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
-        icc = im.info.get("icc_profile")
-        exif_orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            im.load()
-        im = _light_mode(im)
-        # integer reduce while the short (or long) side stays above what the caller needs
-        if shrink_to is not None:
-            factor = _shrink_factor(*im.size, shrink_to)
-            step = int(factor)
-            if step >= 2 and im.mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
-                im = im.reduce(step)
-        if exif_orientation not in (None, 1):
-            exif = im.getexif()
-            exif[0x0112] = exif_orientation  # the light-mode copy may have lost the tag
-            im = ImageOps.exif_transpose(im) or im
-        im, icc_findings = _apply_icc(im, icc, source.rel)
-        findings.extend(icc_findings)
-        if im.mode == "LA":
-            im = im.convert("RGBA")
-        elif im.mode != "RGBA" and im.mode != "RGB":
-            im = im.convert("RGB")
-        has_alpha = False
-        if im.mode == "RGBA":
-            lo, _hi = im.getchannel("A").getextrema()  # type: ignore[misc]
-            if lo == 255:
-                im = im.convert("RGB")  # an opaque alpha channel carries nothing
-            else:
-                has_alpha = True
-        im.info.clear()  # nothing of the source's metadata travels on
-        up_w, up_h = (height, width) if exif_orientation in (5, 6, 7, 8) else (width, height)
-        return LoadedImage(
-            source=source, image=im, format=fmt, width=up_w, height=up_h,
-            has_alpha=has_alpha, findings=tuple(findings),
-        )
-    except (UnreadableImage, ImageTooLarge):
-        raise
-    except MemoryError:
-        raise ImageTooLarge(source.rel, "not enough memory to decode") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(source.rel, _short(exc)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error, ZeroDivisionError) as exc:
-        raise UnreadableImage(source.rel, f"truncated or corrupt image data ({_short(exc)})") from None
-    finally:
-        if im is not opened:
-            opened.close()  # the decoded copy lives on; the file handle does not
+    frames = _frames_finding(im, fmt, rel)
+    if frames is not None:
+        findings.append(frames)
+    icc = im.info.get("icc_profile")
+    factor = _shrink_factor(width, height, shrink_to)
+    if fmt in ("JPEG", "MPO") and factor >= 2:
+        # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
+        im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
+    im.load()
+    # read after load: a PNG's eXIf may follow its pixels, and Pillow's TIFF reader turns the
+    # image itself and clears the tag (reading it earlier would turn TIFFs twice); an AVIF's
+    # irot/imir boxes arrive as this same tag
+    orientation = _orientation(im)
+    step = int(_shrink_factor(*im.size, shrink_to))
+    out = _shrink_and_normalize(im, step)
+    if orientation in _ORIENT:
+        out = out.transpose(_ORIENT[orientation])
+    out, icc_findings = to_srgb(out, icc if isinstance(icc, bytes) else None, rel)
+    findings.extend(icc_findings)
+    if out.mode == "LA":
+        out = out.convert("RGBA")
+    elif out.mode not in ("RGB", "RGBA"):
+        out = out.convert("RGB")
+    has_alpha = False
+    if out.mode == "RGBA":
+        if out.getchannel("A").getextrema()[0] == 255:
+            out = out.convert("RGB")  # an opaque alpha channel carries nothing
+        else:
+            has_alpha = True
+    if out is im:
+        out = im.copy()  # the opened image is closed on return; small here (nothing to shrink)
+    out.info.clear()  # nothing of the source's metadata travels on
+    up_w, up_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    return LoadedImage(
+        source=source, image=out, format=fmt, width=up_w, height=up_h,
+        has_alpha=has_alpha, findings=tuple(findings),
+    )

@@ -77,6 +77,9 @@ def _source(root: Path, path: Path, problems: list[tuple[str, str]]) -> SourceFi
         if not resolved.is_relative_to(root.resolve()):
             problems.append((rel, "symlink leads outside the project; refused"))
             return None
+        if resolved.exists() and not resolved.is_file():  # a FIFO would block the hashing below forever
+            problems.append((rel, "not a regular file (a pipe, socket or device); refused"))
+            return None
         digest, size = hash_file(path)
     except PermissionError:
         problems.append((rel, "permission denied"))

@@ -1,11 +1,14 @@
-"""Fit a loaded image to the target square: cover, contain or attention, resampled in linear light.
+"""Fit a loaded image to the target size: cover, contain or attention, resampled in linear light.
 
 Fit words follow CSS `object-fit` (as sharp does): `cover` crops the centre, `contain` pads
-with the background colour, `attention` crops where the art's salient part is.
+with the background colour, `attention` crops where the art's salient part is. The final
+LANCZOS step runs in linear light on premultiplied alpha (docs/formats.md says why and what it
+costs); the loader has already shrunk the source to at most about twice the target.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,22 +17,22 @@ from PIL import Image
 from .load import LoadedImage
 from .records import FITS, Finding, RenderSpec
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
+LANCZOS_SUPPORT = 3.0  # Pillow's LANCZOS is Lanczos-3
 
-# sRGB transfer curve as lookup tables (8-bit in, float out; 4096-entry table back)
+# sRGB transfer curve (IEC 61966-2-1): 8-bit in, float32 out, and a 16-bit-indexed table back,
+# fine enough that every 8-bit value survives the round trip exactly
 _LIN = np.where(
     (v := np.arange(256) / 255.0) <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4
 ).astype(np.float32)
-_ENC_N = 4096
+_LIN_LIST = [float(x) for x in _LIN]
+_ENC_N = 65536
 _ENC = np.clip(
-    np.rint(
-        255.0
-        * np.where(
-            (u := np.linspace(0.0, 1.0, _ENC_N)) <= 0.0031308, u * 12.92, 1.055 * u ** (1 / 2.4) - 0.055
-        )
-    ),
-    0,
-    255,
+    np.rint(255.0 * np.where((u := np.linspace(0.0, 1.0, _ENC_N)) <= 0.0031308, u * 12.92, 1.055 * u ** (1 / 2.4) - 0.055)),
+    0, 255,
 ).astype(np.uint8)
+_UNIT_LIST = [i / 255.0 for i in range(256)]
+# linear value times alpha, indexed by (8-bit value << 8) | 8-bit alpha: premultiplying by lookup
+_PREMUL = (_LIN[:, None] * (np.arange(256, dtype=np.float32) / np.float32(255.0))[None, :]).astype(np.float32).ravel()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,70 +46,108 @@ class Rendition:
     findings: tuple[Finding, ...] = ()
 
 
-def _to_linear(band: np.ndarray) -> np.ndarray:
-    return _LIN[band]
-
-
 def _from_linear(arr: np.ndarray) -> np.ndarray:
-    idx = np.clip(np.rint(arr * (_ENC_N - 1)), 0, _ENC_N - 1).astype(np.int32)
-    return _ENC[idx]
+    idx = np.rint(np.clip(arr, 0.0, 1.0) * (_ENC_N - 1)).astype(np.int32)
+    return np.asarray(_ENC[idx], dtype=np.uint8)
+
+
+def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """The part of the image LANCZOS reads for `box` -> `size`: the box plus the filter's reach."""
+    w, h = im_size
+    x0, y0, x1, y1 = box
+    mx = math.ceil(LANCZOS_SUPPORT * max(1.0, (x1 - x0) / size[0])) + 2
+    my = math.ceil(LANCZOS_SUPPORT * max(1.0, (y1 - y0) / size[1])) + 2
+    return max(0, math.floor(x0) - mx), max(0, math.floor(y0) - my), min(w, math.ceil(x1) + mx), min(h, math.ceil(y1) + my)
+
+
+def _premultiplied_linear_band(part: Image.Image, channel: int) -> Image.Image:
+    """One colour band of an RGBA image in linear light times alpha, as a float image.
+
+    Built a strip at a time from a (value, alpha) lookup table, so only the float band itself
+    is held at full size: no float copy of alpha, no intermediate product.
+    """
+    w, h = part.size
+    band = Image.new("F", (w, h))
+    rows = max(1, (1 << 20) // max(1, w))
+    for y in range(0, h, rows):
+        strip = np.asarray(part.crop((0, y, w, min(h, y + rows))))
+        idx = (strip[..., channel].astype(np.uint16) << 8) | strip[..., 3]
+        band.paste(Image.fromarray(_PREMUL[idx]), (0, y))
+    return band
 
 
 def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool) -> Image.Image:
-    """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`."""
+    """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
+
+    The linear path works one band at a time, and only on the region the filter reads, so it
+    holds one float band (4 bytes a pixel of that region) on top of the image; Pillow's own
+    float resampler does the filtering.
+    """
     if not linear:
         return im.resize(size, Image.Resampling.LANCZOS, box=box)  # Pillow premultiplies RGBA itself
-    arr = np.asarray(im)
-    lin = _to_linear(arr[..., :3])
-    alpha = arr[..., 3].astype(np.float32) / 255.0 if im.mode == "RGBA" else None
-    if alpha is not None:
-        lin *= alpha[..., None]  # premultiply so transparent pixels do not bleed colour
-    bands = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(lin[..., c]), "F").resize(size, Image.Resampling.LANCZOS, box=box))
-        for c in range(3)
-    ]
+    region = _region(im.size, size, box)
+    part = im.crop(region) if region != (0, 0, *im.size) else im
+    rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
+    a = None
+    if part.mode == "RGBA":
+        alpha = part.getchannel("A").point(_UNIT_LIST, "F")
+        a = np.clip(np.asarray(alpha.resize(size, Image.Resampling.LANCZOS, box=rbox)), 0.0, 1.0)
+        del alpha
+    bands = []
+    for c in range(3):
+        lin = _premultiplied_linear_band(part, c) if a is not None else part.getchannel(c).point(_LIN_LIST, "F")
+        bands.append(np.asarray(lin.resize(size, Image.Resampling.LANCZOS, box=rbox)))
+        del lin
     out = np.stack(bands, axis=-1)
-    if alpha is not None:
-        a = np.asarray(Image.fromarray(alpha, "F").resize(size, Image.Resampling.LANCZOS, box=box))
-        a = np.clip(a, 0.0, 1.0)
-        safe = np.where(a > 1e-6, a, 1.0)
-        out = out / safe[..., None]
-        rgb = _from_linear(np.clip(out, 0.0, 1.0))
-        a8 = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(np.dstack([rgb, a8]), "RGBA")
-    return Image.fromarray(_from_linear(np.clip(out, 0.0, 1.0)), "RGB")
+    if a is None:
+        return Image.fromarray(_from_linear(out), "RGB")
+    out /= np.where(a > 1e-6, a, 1.0)[..., None]  # back to straight alpha
+    a8 = np.rint(a * 255.0).astype(np.uint8)
+    return Image.fromarray(np.dstack([_from_linear(out), a8]), "RGBA")
 
 
-def saliency_offset(im: Image.Image, side: int) -> tuple[int, int]:
-    """Top-left corner of the `side` square holding the most salient content of `im`.
+def saliency_window(im: Image.Image, crop: tuple[int, int]) -> tuple[int, int]:
+    """Top-left corner of the `crop`-sized window holding the most salient content of `im`.
 
-    Saliency is edge energy plus colour distance from the image's mean colour, measured on a
-    small copy; a slight pull to the centre breaks ties on flat art.
+    Saliency is edge energy plus colour distance from the image's mean colour (what draws the
+    eye: detail and colour that stand out), weighted by alpha, measured on a small copy; a
+    slight pull to the centre breaks ties on flat art. The window slides along the one axis
+    the crop leaves room on.
     """
     w, h = im.size
-    if w == h:
+    cw, ch = crop
+    if cw >= w and ch >= h:
         return 0, 0
     scale = 256 / max(w, h)
-    small = im.convert("RGB").resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
+    small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = im.convert("RGB").resize(small_size, Image.Resampling.BILINEAR)
     arr = np.asarray(small, dtype=np.float32)
     lum = arr @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    gy, gx = np.gradient(lum)
+    gy, gx = np.gradient(lum) if min(lum.shape) > 1 else (np.zeros_like(lum), np.zeros_like(lum))
     energy = np.hypot(gx, gy)
     colour = np.linalg.norm(arr - arr.reshape(-1, 3).mean(axis=0), axis=-1)
-    sal = energy / (energy.mean() + 1e-6) + colour / (colour.mean() + 1e-6)
+    sal = energy / (energy.mean() + 1e-6) + colour / (colour.mean() + 1e-6) + 1e-3  # flat art: all equal, centre wins
     if im.mode == "RGBA":
         sal *= np.asarray(im.getchannel("A").resize(small.size), dtype=np.float32) / 255.0
-    along = sal.sum(axis=0) if w > h else sal.sum(axis=1)
-    n = along.size
-    win = max(1, min(n, round(side * scale)))
+    horizontal = w - cw >= h - ch
+    along = sal.sum(axis=0) if horizontal else sal.sum(axis=1)
+    length, room = (w, w - cw) if horizontal else (h, h - ch)
+    if float(np.ptp(along)) <= 1e-6 * float(along.mean()):
+        return (room // 2, (h - ch) // 2) if horizontal else ((w - cw) // 2, room // 2)  # nothing stands out
+    win = max(1, min(along.size, round((length - room) * scale)))
     sums = np.convolve(along, np.ones(win, dtype=np.float32), mode="valid")
     pos = np.arange(sums.size)
     centre = (sums.size - 1) / 2
     bias = 1.0 - 0.05 * np.abs(pos - centre) / max(centre, 1)
     best = int(np.argmax(sums * bias))
-    offset = round(best / scale)
-    offset = max(0, min(offset, (w if w > h else h) - side))
-    return (offset, 0) if w > h else (0, offset)
+    offset = max(0, min(round(best / scale), room))
+    return (offset, (h - ch) // 2) if horizontal else ((w - cw) // 2, offset)
+
+
+def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
+    """How much the source's pixels are enlarged: cover fills the target, contain fits inside it."""
+    sx, sy = tw / src_w, th / src_h
+    return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
 def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) -> Rendition:
@@ -117,49 +158,44 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
     findings: list[Finding] = []
     rel = loaded.source.rel
     if spec.fit not in FITS:
-        msg = f"unknown fit {spec.fit!r}"
+        msg = f"unknown fit {spec.fit!r}; expected one of {', '.join(FITS)}"
         raise ValueError(msg)
     if spec.fit == "contain":
         scale = min(tw / w, th / h)
-        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+        nw, nh = min(tw, max(1, round(w * scale))), min(th, max(1, round(h * scale)))
         inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light)
         canvas = Image.new(im.mode, (tw, th), spec.background + ((255,) if im.mode == "RGBA" else ()))
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
-        upscale = max(tw / loaded.width, th / loaded.height) if loaded.width and loaded.height else 1.0
-        src_fit = max(loaded.width / tw, loaded.height / th)
-        upscaled = src_fit < 1.0
     else:
+        # the largest box of the target's shape inside the image, as floats: exact centring
         target_ratio = tw / th
-        if w / h > target_ratio:
-            cw, ch = round(h * target_ratio), h
-        else:
-            cw, ch = w, round(w / target_ratio)
+        cw, ch = (h * target_ratio, float(h)) if w / h > target_ratio else (float(w), w / target_ratio)
         if spec.fit == "attention":
-            x0, y0 = saliency_offset(im, max(cw, ch)) if cw != w or ch != h else (0, 0)
-            x0, y0 = min(x0, w - cw), min(y0, h - ch)
+            sx, sy = saliency_window(im, (round(cw), round(ch)))
+            x0, y0 = min(float(sx), w - cw), min(float(sy), h - ch)
         else:
-            x0, y0 = (w - cw) // 2, (h - ch) // 2
-        crop = (x0, y0, x0 + cw, y0 + ch)
-        out = resize(im, (tw, th), crop, linear=linear_light)
+            x0, y0 = (w - cw) / 2, (h - ch) / 2
+        box = (x0, y0, x0 + cw, y0 + ch)
+        out = resize(im, (tw, th), box, linear=linear_light)
+        crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
         cropped = 1.0 - (cw * ch) / (w * h)
         if cropped > COVER_CROP_WARN:
             findings.append(
                 Finding(
                     code="cover_crop", source=rel, value=round(cropped, 3),
-                    message=f"{spec.fit} crop cuts {cropped:.0%} of the art (keep the subject inside the centre square, or use fit = \"contain\")",
+                    message=f"{spec.fit} crop cuts {cropped:.0%} of the art (keep the subject inside the {'centre ' if spec.fit == 'cover' else ''}square, or use fit = \"contain\")",
                 )
             )
-        upscale = max(tw / min(loaded.width, loaded.height) * (1 if tw == th else 1), 1.0)
-        upscaled = min(loaded.width, loaded.height) < min(tw, th)
-    if upscaled:
+    factor = _upscale(loaded.width, loaded.height, tw, th, spec.fit)
+    if factor > 1.0:
         findings.append(
             Finding(
-                code="upscaled", source=rel, value=round(upscale, 3),
-                message=f"source {loaded.width}x{loaded.height} is smaller than the {tw}x{th} target: upscaled {upscale:.2f}x",
+                code="upscaled", source=rel, value=round(factor, 3),
+                message=f"source {loaded.width}x{loaded.height} is smaller than the {tw}x{th} target: upscaled {factor:.2f}x",
             )
         )
-    has_alpha = out.mode == "RGBA" and out.getchannel("A").getextrema()[0] < 255  # type: ignore[index]
+    has_alpha = out.mode == "RGBA" and out.getchannel("A").getextrema()[0] != 255
     if out.mode == "RGBA" and not has_alpha:
         out = out.convert("RGB")
     return Rendition(image=out, fit=spec.fit, crop=crop, has_alpha=has_alpha, findings=tuple(findings))

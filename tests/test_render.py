@@ -1,0 +1,181 @@
+"""Fitting and resampling on real pixels: cover, contain, attention, warnings, linear light, alpha."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from asset_pipeline.load import LoadedImage
+from asset_pipeline.quality import flatten
+from asset_pipeline.records import RenderSpec, SourceFile
+from asset_pipeline.render import render, resize, saliency_window
+
+BG = (255, 0, 255)
+
+
+def spec(w: int = 360, h: int = 360, fit: str = "cover", background: tuple[int, int, int] = BG) -> RenderSpec:
+    return RenderSpec(role="thumbnail", width=w, height=h, fit=fit, background=background, formats=("JPEG", "PNG"), max_bytes=5_000_000)
+
+
+def loaded(im: Image.Image, size: tuple[int, int] | None = None) -> LoadedImage:
+    """`size`: the source's size when the loader shrank it to `im`."""
+    w, h = size or im.size
+    src = SourceFile(path=__import__("pathlib").Path("x.png"), rel="art/x.png", sha256="", size=0)
+    return LoadedImage(source=src, image=im, format="PNG", width=w, height=h, has_alpha=im.mode == "RGBA")
+
+
+def codes(r: object) -> dict[str, float | None]:
+    return {f.code: f.value for f in r.findings}  # type: ignore[attr-defined]
+
+
+def texture(w: int, h: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.uint8)
+
+
+# --- fit ---------------------------------------------------------------------------------------
+
+
+def test_contain_pads_with_the_background_and_keeps_the_aspect() -> None:
+    im = Image.new("RGB", (800, 400), (10, 200, 10))
+    r = render(loaded(im), spec(fit="contain"))
+    out = np.asarray(r.image)
+    assert r.image.size == (360, 360)
+    assert (out[:85] == BG).all() and (out[-85:] == BG).all()  # 90 px bands above and below
+    assert (np.abs(out[95:265].astype(int) - (10, 200, 10)) <= 1).all()
+    assert "upscaled" not in codes(r) and "cover_crop" not in codes(r)
+
+
+def test_cover_takes_the_centre_and_warns_over_20_percent() -> None:
+    im = Image.new("RGB", (1000, 700), (0, 0, 255))
+    im.paste((255, 255, 255), (150, 0, 850, 700))
+    r = render(loaded(im), spec())
+    assert np.asarray(r.image)[5:-5, 5:-5].min() >= 250
+    assert codes(r)["cover_crop"] == pytest.approx(0.3)
+    assert "cover_crop" not in codes(render(loaded(Image.new("RGB", (1000, 900))), spec()))
+
+
+@pytest.mark.parametrize(
+    ("size", "target", "fit", "factor"),
+    [
+        ((300, 150), (360, 360), "contain", 1.2),  # fits inside: the long side grows 1.2x
+        ((300, 150), (360, 360), "cover", 2.4),  # fills: the short side grows 2.4x
+        ((2000, 500), (1024, 1024), "contain", None),  # shrinks to fit: no upscale
+        ((2000, 500), (1024, 1024), "cover", 2.048),
+        ((300, 400), (360, 200), "cover", 1.2),  # a non-square target: width decides
+        ((400, 300), (360, 200), "contain", None),
+        ((1024, 1024), (1024, 1024), "cover", None),
+    ],
+)
+def test_upscale_warning_uses_the_source_size_and_the_fit(size: tuple[int, int], target: tuple[int, int], fit: str, factor: float | None) -> None:
+    im = Image.fromarray(texture(*size))
+    r = render(loaded(im), spec(*target, fit=fit))
+    assert r.image.size == target
+    assert codes(r).get("upscaled") == (pytest.approx(factor, abs=1e-3) if factor else None)
+
+
+def test_upscale_is_judged_on_the_source_not_the_shrunk_copy() -> None:
+    # the loader shrank a 4000x3000 source to 1000x750: nothing was upscaled
+    r = render(loaded(Image.fromarray(texture(1000, 750)), size=(4000, 3000)), spec(1024, 1024))
+    assert "upscaled" not in codes(r)
+
+
+def _subject_scene(w: int, h: int, at: tuple[int, int], size: int) -> Image.Image:
+    """A flat grey scene with one busy, colourful subject square at `at`."""
+    arr = np.full((h, w, 3), 120, np.uint8)
+    x, y = at
+    arr[y : y + size, x : x + size] = texture(size, size, seed=9) // 2 + (120, 0, 0)
+    return Image.fromarray(arr)
+
+
+@pytest.mark.parametrize(("w", "h", "at"), [(1200, 400, (900, 100)), (1200, 400, (20, 100)), (400, 1200, (100, 850))])
+def test_attention_keeps_an_off_centre_subject(w: int, h: int, at: tuple[int, int]) -> None:
+    im = _subject_scene(w, h, at, 200)
+    attention = render(loaded(im), spec(fit="attention"))
+    x0, y0, x1, y1 = attention.crop
+    assert x0 <= at[0] and at[0] + 200 <= x1 and y0 <= at[1] and at[1] + 200 <= y1
+    cover = render(loaded(im), spec(fit="cover"))
+    cx0, cy0, cx1, cy1 = cover.crop
+    assert not (cx0 <= at[0] and at[0] + 200 <= cx1 and cy0 <= at[1] and at[1] + 200 <= cy1)  # cover loses it
+
+
+def test_attention_on_a_non_square_target_and_flat_art_stays_centred() -> None:
+    im = _subject_scene(1600, 400, (1300, 100), 200)
+    r = render(loaded(im), spec(640, 360, fit="attention"))
+    assert r.image.size == (640, 360)
+    x0, _, x1, _ = r.crop
+    assert x0 <= 1300 and 1500 <= x1
+    assert saliency_window(Image.new("RGB", (900, 300), (50, 60, 70)), (300, 300)) == (300, 0)
+
+
+def test_render_never_modifies_the_loaded_image() -> None:
+    im = Image.fromarray(texture(500, 300))
+    before = im.tobytes()
+    for fit in ("cover", "contain", "attention"):
+        render(loaded(im), spec(fit=fit))
+    assert im.tobytes() == before
+
+
+# --- resampling --------------------------------------------------------------------------------
+
+
+def test_linear_light_keeps_the_brightness_of_fine_detail() -> None:
+    """A 1-pixel black/white checkerboard is 50 % light: sRGB 188 when averaged right, 128 in gamma space."""
+    board = ((np.indices((400, 400)).sum(axis=0) % 2) * 255).astype(np.uint8)
+    im = Image.fromarray(board).convert("RGB")
+    linear = np.asarray(resize(im, (100, 100), (0, 0, 400, 400), linear=True))[10:-10, 10:-10]
+    gamma = np.asarray(resize(im, (100, 100), (0, 0, 400, 400), linear=False))[10:-10, 10:-10]
+    assert abs(float(linear.mean()) - 188) < 2
+    assert abs(float(gamma.mean()) - 128) < 2
+
+
+def test_linear_resize_round_trips_every_8bit_value() -> None:
+    arr = np.arange(256 * 3, dtype=np.uint16).reshape(16, 48) % 256
+    im = Image.fromarray(np.dstack([arr, arr[::-1], arr.T.reshape(16, 48)]).astype(np.uint8))
+    assert resize(im, im.size, (0, 0, *im.size), linear=True).tobytes() == im.tobytes()
+
+
+def test_linear_resize_reads_only_the_region_it_needs_and_matches_the_whole_image() -> None:
+    im = Image.fromarray(np.dstack([texture(600, 400), np.full((400, 600), 200, np.uint8)]), "RGBA")
+    box = (100.5, 20.25, 420.0, 340.0)
+    part = resize(im, (80, 80), box, linear=True)
+    # the same resize on a copy that holds only a generous neighbourhood of the box
+    pad = im.crop((60, 0, 470, 390))
+    shifted = resize(pad, (80, 80), (box[0] - 60, box[1], box[2] - 60, box[3]), linear=True)
+    assert part.tobytes() == shifted.tobytes()
+
+
+@pytest.mark.parametrize("linear", [True, False])
+def test_transparent_edges_get_no_dark_fringe(linear: bool) -> None:
+    """Red disc on fully transparent *black* pixels, flattened on white after resizing.
+
+    Without premultiplied alpha the black of the invisible pixels bleeds into the edge: red
+    channel drops, a dark ring appears. Every flattened pixel must stay between red and white.
+    """
+    n = 600
+    yy, xx = np.mgrid[0:n, 0:n]
+    inside = (xx - n / 2) ** 2 + (yy - n / 2) ** 2 <= (n * 0.4) ** 2
+    arr = np.zeros((n, n, 4), np.uint8)
+    arr[inside] = (255, 0, 0, 255)
+    im = Image.fromarray(arr, "RGBA")
+    out = resize(im, (97, 97), (0, 0, n, n), linear=linear)
+    flat = np.asarray(flatten(out, (255, 255, 255))).astype(int)
+    assert flat[..., 0].min() >= 250, "dark fringe: the transparent black bled in"
+    # the same resize done naively (straight alpha, bands resized alone) does fringe: the test can fail
+    naive = Image.merge("RGBA", [b.resize((97, 97), Image.Resampling.LANCZOS) for b in im.split()])
+    assert np.asarray(flatten(naive, (255, 255, 255)))[..., 0].min() < 200
+
+
+def test_rgba_render_keeps_alpha_and_drops_it_when_opaque() -> None:
+    arr = np.dstack([texture(400, 400), np.full((400, 400), 255, np.uint8)])
+    arr[:100, :, 3] = 0
+    r = render(loaded(Image.fromarray(arr, "RGBA")), spec())
+    assert r.has_alpha and r.image.mode == "RGBA"
+    arr[..., 3] = 255
+    r = render(loaded(Image.fromarray(arr, "RGBA")), spec())
+    assert not r.has_alpha and r.image.mode == "RGB"
+
+
+def test_unknown_fit_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown fit"):
+        render(loaded(Image.new("RGB", (10, 10))), spec(fit="stretch"))
