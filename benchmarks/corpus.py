@@ -184,7 +184,8 @@ def gen_bokeh(w: int, h: int, rng: np.random.Generator) -> Pixels:
     # In-focus subject: an ellipse of fine woven texture with a soft edge.
     mask = Image.new("L", (w, h), 0)
     ex, ey = w * float(rng.uniform(0.3, 0.45)), h * float(rng.uniform(0.3, 0.45))
-    ImageDraw.Draw(mask).ellipse((w / 2 - ex / 2, h / 2 - ey / 2, w / 2 + ex / 2, h / 2 + ey / 2), 255)
+    box = (w / 2 - ex / 2, h / 2 - ey / 2, w / 2 + ex / 2, h / 2 + ey / 2)
+    ImageDraw.Draw(mask).ellipse(box, 255)
     mask = mask.filter(ImageFilter.GaussianBlur(max(w, h) / 800))
     m = np.asarray(mask).astype(np.float32)[..., None] / 255.0
     fy, fx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -294,7 +295,9 @@ def _finish(img: Image.Image, ss: int) -> Image.Image:
     return img.reduce(ss) if ss > 1 else img
 
 
-def _star(cx: float, cy: float, r: float, points: int = 5, rot: float = 0.0) -> list[tuple[float, float]]:
+def _star(
+    cx: float, cy: float, r: float, points: int = 5, rot: float = 0.0
+) -> list[tuple[float, float]]:
     pts = []
     for i in range(points * 2):
         rad = r if i % 2 == 0 else r * 0.45
@@ -310,7 +313,9 @@ def gen_logo(w: int, h: int, rng: np.random.Generator) -> Pixels:
     d = ImageDraw.Draw(img)
     palette = [_rand_color(rng, 0, 256) + (255,) for _ in range(5)]
     s = min(W, H)
-    d.ellipse((W / 2 - 0.42 * s, H / 2 - 0.42 * s, W / 2 + 0.42 * s, H / 2 + 0.42 * s), fill=palette[0])
+    d.ellipse(
+        (W / 2 - 0.42 * s, H / 2 - 0.42 * s, W / 2 + 0.42 * s, H / 2 + 0.42 * s), fill=palette[0]
+    )
     d.ellipse(
         (W / 2 - 0.36 * s, H / 2 - 0.36 * s, W / 2 + 0.36 * s, H / 2 + 0.36 * s),
         fill=palette[1],
@@ -339,7 +344,10 @@ def gen_logo(w: int, h: int, rng: np.random.Generator) -> Pixels:
         stroke_fill=(20, 20, 30, 255),
     )
     small = _font("DejaVuSansCondensed.ttf", max(8, int(0.04 * s)))
-    d.text((W / 2, H / 2 + 0.27 * s), "studio edition", font=small, fill=(255, 255, 255, 255), anchor="mm")
+    d.text(
+        (W / 2, H / 2 + 0.27 * s), "studio edition", font=small, fill=(255, 255, 255, 255),
+        anchor="mm",
+    )
     img = _finish(img, ss)
     # Soft drop shadow below the art: semi-transparent alpha gradients.
     off = max(2, int(0.012 * min(w, h)))
@@ -399,8 +407,10 @@ def gen_palette(w: int, h: int, rng: np.random.Generator) -> Pixels:
     d = ImageDraw.Draw(img)
     d.fontmode = "1"
     s = min(w, h)
-    d.rounded_rectangle((0.05 * w, 0.05 * h, 0.95 * w, 0.95 * h), radius=0.08 * s, fill=1, outline=2,
-                        width=max(2, int(0.02 * s)))
+    d.rounded_rectangle(
+        (0.05 * w, 0.05 * h, 0.95 * w, 0.95 * h), radius=0.08 * s, fill=1, outline=2,
+        width=max(2, int(0.02 * s)),
+    )
     for _ in range(int(rng.integers(8, 16))):
         x, y = float(rng.uniform(0.15, 0.85)) * w, float(rng.uniform(0.15, 0.85)) * h
         r = float(rng.uniform(0.03, 0.1)) * s
@@ -433,7 +443,9 @@ def gen_badge(w: int, h: int, rng: np.random.Generator) -> Pixels:
     img.paste(grad, (0, 0), mask)
     d.rounded_rectangle(box, radius=0.2 * min(W, H), outline=(255, 255, 255, 255),
                         width=max(2, int(0.02 * min(W, H))))
-    bolt = [(0.55, 0.15), (0.3, 0.55), (0.48, 0.55), (0.4, 0.82), (0.7, 0.4), (0.52, 0.4), (0.62, 0.15)]
+    bolt = [
+        (0.55, 0.15), (0.3, 0.55), (0.48, 0.55), (0.4, 0.82), (0.7, 0.4), (0.52, 0.4), (0.62, 0.15),
+    ]
     d.polygon([(x * W, y * H) for x, y in bolt], fill=(255, 230, 40, 255), outline=(60, 30, 0, 255),
               width=max(1, int(0.01 * W)))
     font = _font("DejaVuSansCondensed-Bold.ttf", max(8, int(0.09 * H)))
@@ -635,7 +647,8 @@ def verify_corpus(kind: str, root: Path | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=None, help="cache folder (default %(default)s)")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="cache folder (default benchmarks/.corpus)")
     parser.add_argument("--kind", choices=KINDS, action="append", help="default: all kinds")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--force", action="store_true", help="delete and regenerate")

@@ -2,18 +2,24 @@
 
 Every source is cover-fitted (centre crop + LANCZOS) to 1024x1024 and 360x360. JPEG gets the
 image composited onto white; PNG keeps alpha. For each option we record bytes, encode time
-(process CPU time, median of 3 runs; 1 run when the first takes over 0.25 s) and, for lossy results, SSIM
-(skimage, RGB) and SSIMULACRA2 (the ``ssimulacra2`` package). For alpha images, quality is
-the worse of the image composited on white and on black.
+(process CPU time, median of 3 runs; 1 run when the first takes over 0.1 s) and, for lossy
+results, SSIM (skimage, RGB) and SSIMULACRA2 (the ``ssimulacra2`` package; at 360 px only by
+default, it costs ~5x SSIM). For alpha images, quality is the worse of the image composited
+on white and on black.
 
-A per-image quality search (bisection over Pillow quality 40..100) finds the smallest JPEG
-meeting SSIM >= 0.95/0.97/0.98/0.99 for preset calibration, and is compared with the plain
-baseline "Pillow quality 90, optimize=True" at equal-or-better SSIM.
+A per-image quality search (bisection over Pillow quality 40..100, interpolated probes) finds
+the smallest JPEG meeting SSIM >= 0.95/0.97/0.98/0.99 for preset calibration (4:2:0, 4:4:4
+and jpegli), and is compared with the plain baseline "Pillow quality 90, optimize=True" at
+equal-or-better SSIM.
+
+Expect ~450 CPU-seconds per process (about 7-8 min with 2 processes on an idle 2-core machine;
+much longer when the machine is shared: timings are CPU time, so they stay comparable).
 
 Results: ``benchmarks/results/optimizers.md`` (and ``optimizers.json`` with every record).
 
     .venv/bin/python -m benchmarks.eval_optimizers            # full run, 2 processes
     .venv/bin/python -m benchmarks.eval_optimizers --limit 4  # smoke test
+    .venv/bin/python -m benchmarks.eval_optimizers --report-only  # re-render from the .json
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import importlib
 import importlib.metadata
 import io
 import json
+import math
 import platform
 import resource
 import statistics
@@ -68,7 +75,7 @@ SIZES = (1024, 360)
 JPEG_QUALITIES = (75, 85, 90)
 SSIM_TARGETS = (0.95, 0.97, 0.98, 0.99)
 Q_MIN, Q_MAX = 40, 100
-SLOW_S = 0.25  # a first run slower than this is not repeated (timing noise is small there)
+SLOW_S = 0.1  # a first run slower than this is not repeated (CPU time is steady there)
 
 # ----------------------------------------------------------------------------- basics
 
@@ -150,7 +157,8 @@ class Scorer:
         self.ref = views(ref)
 
     def ssim(self, dist: Image.Image) -> float:
-        return min(ssim(r, d) for r, d in zip(self.ref, views(dist.convert(self.mode)), strict=True))
+        pairs = zip(self.ref, views(dist.convert(self.mode)), strict=True)
+        return min(ssim(r, d) for r, d in pairs)
 
     def s2(self, dist: Image.Image) -> float | None:
         if ssimulacra2 is None:
@@ -218,6 +226,18 @@ class JpegSearch:
             self.memo[q] = (len(data), self.scorer.ssim(decode(data, "RGB")))
         return self.memo[q]
 
+    def _guess(self, lo: int, hi: int, target: float) -> int:
+        """Interpolate the crossing quality; log(1 - SSIM) is near linear in log(101 - q)."""
+        def xy(q: int, s: float) -> tuple[float, float]:
+            return math.log(Q_MAX + 1 - q), math.log(max(1.0 - s, 1e-6))
+
+        (x0, y0), (x1, y1) = xy(lo, self.memo[lo][1]), xy(hi, self.memo[hi][1])
+        yt = math.log(max(1.0 - target, 1e-6))
+        if y1 >= y0:
+            return (lo + hi) // 2
+        x = x0 + (yt - y0) * (x1 - x0) / (y1 - y0)
+        return math.ceil(Q_MAX + 1 - math.exp(x))
+
     def smallest_q(self, target: float) -> int | None:
         """Smallest quality whose SSIM >= target (assumes SSIM grows with quality)."""
         if self.point(Q_MAX)[1] < target:
@@ -231,12 +251,24 @@ class JpegSearch:
             lo = Q_MIN
             if self.point(lo)[1] >= target:
                 return lo
+        # Bisection with smarter probes (same answer while SSIM grows with quality): guess
+        # by interpolating SSIM across the bracket, then test the guess's inner neighbour,
+        # which usually closes the bracket in 2-3 encodes; plain midpoints after 4 probes.
+        probes, last = 0, None
         while hi - lo > 1:  # invariant: lo fails, hi meets
-            mid = (lo + hi) // 2
+            if probes >= 4:
+                mid = (lo + hi) // 2
+            elif probes % 2 == 1 and last == hi:
+                mid = hi - 1
+            elif probes % 2 == 1 and last == lo:
+                mid = lo + 1
+            else:
+                mid = min(max(self._guess(lo, hi, target), lo + 1), hi - 1)
             if self.point(mid)[1] >= target:
                 hi = mid
             else:
                 lo = mid
+            probes, last = probes + 1, mid
         return hi
 
 
@@ -328,7 +360,9 @@ def evaluate_target(png_src: Image.Image, with_s2: bool) -> dict[str, Any]:
     png["rle_l6_eq_l9"] = blobs["pil_l6_rle"] == blobs["pil_l9_rle"]
     if oxipng is not None:
         for level in (2, 4):
-            data, t = timed(lambda level=level: oxipng.optimize_from_memory(blobs["pil_l6"], level=level))
+            data, t = timed(
+                lambda level=level: oxipng.optimize_from_memory(blobs["pil_l6"], level=level)
+            )
             png[f"oxipng{level}_from_l6"] = {
                 "bytes": len(data), "time": png["pil_l6"]["time"] + t, "oxi_time": t,
             }
@@ -336,7 +370,9 @@ def evaluate_target(png_src: Image.Image, with_s2: bool) -> dict[str, Any]:
         color = oxipng.ColorType.rgba() if png_src.mode == "RGBA" else oxipng.ColorType.rgb()
 
         def raw() -> bytes:
-            img = oxipng.RawImage(png_src.tobytes(), png_src.width, png_src.height, color_type=color)
+            img = oxipng.RawImage(
+                png_src.tobytes(), png_src.width, png_src.height, color_type=color
+            )
             return img.create_optimized_png(level=2)
 
         data, t = timed(raw)
@@ -374,6 +410,9 @@ def evaluate_target(png_src: Image.Image, with_s2: bool) -> dict[str, Any]:
         for sub in ("420", "444"):
             g = rec["jpeg"][f"pillow_{sub}_q{q}"]
             searches[f"pillow_{sub}"].memo[q] = (g["bytes"], g["ssim"])
+        if "jpegli" in searches:
+            g = rec["jpeg"][f"jpegli_q{q}"]
+            searches["jpegli"].memo[q] = (g["bytes"], g["ssim"])
 
     baseline = io.BytesIO()
     jpg_src.save(baseline, "JPEG", quality=90, optimize=True)
@@ -481,6 +520,11 @@ def group_rows(results: list[dict[str, Any]], cls: str, size: str) -> list[dict[
     return [r["targets"][size] for r in results if r["class"] == cls]
 
 
+def median_kb(results: list[dict[str, Any]], cls: str, size: str, section: str, opt: str) -> str:
+    m = med(t[section][opt]["bytes"] for t in group_rows(results, cls, size))
+    return fmt(None if m is None else m / 1000, ".0f")
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -502,17 +546,17 @@ def ratio_cell(recs: list[dict[str, Any]], section: str, opt: str, ref: str,
 
 
 def report(results: list[dict[str, Any]], costs: dict[str, float], info: dict[str, str],
-           wall: float, cpu: float, args: argparse.Namespace) -> str:
+           wall: float, cpu: float, jobs: int) -> str:
     L: list[str] = ["# Encoder / optimizer evaluation (small corpus)", ""]
     L += [f"Generated by `python -m benchmarks.eval_optimizers` in {wall:.0f} s with "
-          f"{args.jobs} worker process(es); {len(results)} images "
+          f"{jobs} worker process(es); {len(results)} images "
           f"({sum(r['class'] == 'photo' for r in results)} photo-like, "
           f"{sum(r['class'] == 'flat' for r in results)} flat; "
           f"{sum(r['alpha'] for r in results)} with alpha). Times are per encode on one core "
-          "in process CPU seconds (median of 3, or 1 run above 0.25 s; RAYON_NUM_THREADS=1 for "
+          "in process CPU seconds (median of 3, or 1 run above 0.1 s; RAYON_NUM_THREADS=1 for "
           "oxipng), so they hold up when other jobs share the machine. "
-          f"Total CPU {cpu:.0f} s (about {cpu / max(args.jobs, 1):.0f} s wall on an idle "
-          f"machine with {args.jobs} processes).", ""]
+          f"Total CPU {cpu:.0f} s (about {cpu / max(jobs, 1):.0f} s wall on an idle "
+          f"machine with {jobs} processes).", ""]
     L += ["## Machine", ""] + table(["item", "value"], [[k, v] for k, v in info.items()]) + [""]
 
     L += ["## Metric cost (one computation, 1024x1024 unless noted)", ""]
@@ -534,8 +578,7 @@ def report(results: list[dict[str, Any]], costs: dict[str, float], info: dict[st
                                  for c, s in GROUPS])
     L += table(["option"] + cols, rows) + [""]
     L += ["Median reference size (kB), Pillow 4:2:0 q85: " + ", ".join(
-        f"{c} {s}: {med(t['jpeg']['pillow_420_q85']['bytes'] for t in group_rows(results, c, s)) / 1000:.0f}"
-        for c, s in GROUPS), ""]
+        f"{c} {s}: {median_kb(results, c, s, 'jpeg', 'pillow_420_q85')}" for c, s in GROUPS), ""]
     rows = []
     for q in JPEG_QUALITIES:
         for opt in (f"pillow_420_q{q}", f"pillow_444_q{q}", f"jpegli_q{q}"):
@@ -563,14 +606,14 @@ def report(results: list[dict[str, Any]], costs: dict[str, float], info: dict[st
             for o in opts]
     L += table(["option"] + cols, rows) + [""]
     L += ["Median level-6 size (kB): " + ", ".join(
-        f"{c} {s}: {med(t['png']['pil_l6']['bytes'] for t in group_rows(results, c, s)) / 1000:.0f}"
-        for c, s in GROUPS), ""]
+        f"{c} {s}: {median_kb(results, c, s, 'png', 'pil_l6')}" for c, s in GROUPS), ""]
     pngs = [t["png"] for r in results for t in r["targets"].values()]
     L += [f"- Z_RLE honoured by Pillow {info['Pillow']} (level-9 bytes differ with/without "
           f"compress_type): {sum(p['rle_honoured'] for p in pngs)}/{len(pngs)} targets.",
           f"- Z_RLE output identical at level 6 and 9: {sum(p['rle_l6_eq_l9'] for p in pngs)}"
           f"/{len(pngs)} targets.",
-          f"- Every Pillow PNG decodes to the source pixels: {all(p['lossless_ok'] for p in pngs)}; "
+          "- Every Pillow PNG decodes to the source pixels: "
+          f"{all(p['lossless_ok'] for p in pngs)}; "
           f"oxipng: {all(p.get('oxipng_lossless_ok', True) for p in pngs)}.", ""]
     totals = defaultdict(float)
     for p in pngs:
@@ -605,6 +648,30 @@ def report(results: list[dict[str, Any]], costs: dict[str, float], info: dict[st
     L += table(["quantizer"] + cols, rows) + [""]
     L += ["`pil_mediancut` cannot quantize RGBA, so its cells cover opaque images only.", ""]
 
+    # --- SSIM vs SSIMULACRA2
+    pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in results:
+        for t in r["targets"].values():
+            for sec in ("jpeg", "quant"):
+                for v in t[sec].values():
+                    if isinstance(v, dict) and v.get("s2") is not None:
+                        pairs[r["class"]].append((v["ssim"], v["s2"]))
+    if pairs:
+        L += ["## SSIM vs SSIMULACRA2 on the same results (360 px, JPEG and palette PNG)", "",
+              "Cells: SSIMULACRA2 median [10th percentile] (n) for results in each SSIM band. "
+              "Rough SSIMULACRA2 reading: 90 visually lossless, 80 high, 70 medium.", ""]
+        bands = [(0.0, 0.93), (0.93, 0.95), (0.95, 0.96), (0.96, 0.97), (0.97, 0.98),
+                 (0.98, 0.99), (0.99, 1.01)]
+        rows = []
+        for lo, hi in bands:
+            cells = [f"[{lo:.2f}, {min(hi, 1.0):.2f})" if hi <= 1 else f">= {lo:.2f}"]
+            for cls in ("photo", "flat"):
+                v = sorted(b for a, b in pairs[cls] if lo <= a < hi)
+                cells.append(f"{statistics.median(v):.1f} [{v[len(v) // 10]:.1f}] ({len(v)})"
+                             if v else "–")
+            rows.append(cells)
+        L += table(["SSIM band", "photo", "flat"], rows) + [""]
+
     # --- search
     L += ["## JPEG quality search (bisection over Pillow quality 40..100)", "",
           "Per image: smallest quality with SSIM >= target. `best` = smaller of 4:2:0 and 4:4:4 "
@@ -623,25 +690,26 @@ def report(results: list[dict[str, Any]], costs: dict[str, float], info: dict[st
             best = [min((x["bytes"] for x in (a, b) if x), default=None)
                     for a, b in zip(r420, r444, strict=True)]
             base_meets = sum(t["baseline_q90"]["ssim"] >= float(tname) for t in g)
+            pairs_jl = [(a, j) for a, j in zip(r420, rjl, strict=True) if a and j]
             rows.append([
                 f"{c} {s}",
                 f"{fmt(med(r['q'] for r in r420 if r), '.0f')} "
                 f"[{min((r['q'] for r in r420 if r), default=0)}–"
                 f"{max((r['q'] for r in r420 if r), default=0)}]",
                 f"{fmt(med(r['q'] for r in r444 if r), '.0f')}",
-                f"{fmt(med(r['bytes'] for r in r420 if r), ',.0f')}",
+                f"{fmt(med(r['bytes'] for r in r420 if r), ',.0f')} (n={n - miss420})",
                 f"{fmt(med(b for b in best if b), ',.0f')}",
                 f"{fmt(med(b['bytes'] / a['bytes'] for a, b in both))}",
                 f"{fmt(med(r['bytes_moz'] / r['bytes'] for r in r420 if r and 'bytes_moz' in r))}",
-                f"{fmt(med(j['bytes'] / a['bytes'] for a, j in zip(r420, rjl, strict=True) if a and j))}",
-                f"{fmt(med(j['bytes_moz'] / a['bytes'] for a, j in zip(r420, rjl, strict=True) if a and j and 'bytes_moz' in j))}",
+                fmt(med(j["bytes"] / a["bytes"] for a, j in pairs_jl)),
+                fmt(med(j["bytes_moz"] / a["bytes"] for a, j in pairs_jl if "bytes_moz" in j)),
                 f"{miss420}/{n}, {sum(r is None for r in r444)}/{n}, "
                 f"{sum(r is None for r in rjl)}/{n}",
                 f"{base_meets}/{n}",
             ])
         L += [f"### SSIM >= {tname}", ""]
-        L += table(["group", "q 4:2:0 med [range]", "q 4:4:4 med", "bytes 4:2:0 med",
-                    "bytes best med", "4:4:4 / 4:2:0", "4:2:0+moz / 4:2:0", "jpegli / 4:2:0",
+        L += table(["group", "q 4:2:0 med [range]", "q 4:4:4 med", "bytes 4:2:0 med (reached)",
+                    "bytes best med (all)", "4:4:4 / 4:2:0", "4:2:0+moz / 4:2:0", "jpegli / 4:2:0",
                     "jpegli+moz / 4:2:0", "unreached (420, 444, jpegli)", "q90 baseline meets"],
                    rows) + [""]
 
@@ -690,10 +758,12 @@ def summary(results: list[dict[str, Any]]) -> str:
                            if key in t["png"]))
 
         iq = [t["quant"]["imagequant"]["ssim"] for t in g if "imagequant" in t["quant"]]
+        q97 = [t["search"]["0.97"]["pillow_420"]["q"] for t in g
+               if t["search"]["0.97"]["pillow_420"]]
         lines.append(
             f"{c:5} {s:>4}: png l9_rle {r('pil_l9_rle')} opt {r('pil_opt')} "
             f"oxi2 {r('oxipng2_from_l6')} | imagequant SSIM med {fmt(med(iq), '.4f')} | "
-            f"q@0.97 {fmt(med(t['search']['0.97']['pillow_420']['q'] for t in g if t['search']['0.97']['pillow_420']), '.0f')}"
+            f"q@0.97 (4:2:0) {fmt(med(q97), '.0f')}"
         )
     return "\n".join(lines)
 
@@ -705,7 +775,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--s2", choices=("all", "360", "none"), default="360",
                         help="sizes that get SSIMULACRA2 on every lossy result (slow at 1024)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "optimizers.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-render the markdown from the .json next to --out")
     args = parser.parse_args(argv)
+    if args.report_only:
+        d = json.loads(args.out.with_suffix(".json").read_text())
+        md = report(d["results"], d["metric_costs"], d["info"], d["wall_s"], d["cpu_s"],
+                    d["jobs"])
+        args.out.write_text(md + "\n")
+        print(summary(d["results"]))
+        return 0
 
     t0 = time.perf_counter()
     info = machine_info()
@@ -736,12 +815,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)
-    md = report(results, costs, info, wall, cpu, args)
-    args.out.write_text(md + "\n")
+    # the raw records first, so a report bug never costs the run (see --report-only)
     args.out.with_suffix(".json").write_text(
-        json.dumps({"info": info, "metric_costs": costs, "results": results}, indent=1,
+        json.dumps({"info": info, "metric_costs": costs, "wall_s": wall, "cpu_s": cpu,
+                    "jobs": args.jobs, "results": results}, indent=1,
                    default=lambda o: o.item() if hasattr(o, "item") else str(o))
     )
+    md = report(results, costs, info, wall, cpu, args.jobs)
+    args.out.write_text(md + "\n")
     print(summary(results))
     print("metric cost (s): " + ", ".join(f"{k} {v:.3f}" for k, v in costs.items()))
     print(f"wrote {args.out} ({wall:.0f} s wall, {cpu:.0f} s CPU)")
