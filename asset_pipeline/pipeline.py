@@ -222,16 +222,14 @@ def build(
         return _spec(settings, "thumbnail", project.fits.get(src.rel, project.thumbnail.fit), project.thumbnail.background)
 
     candidates = [(lang, s) for lang in project.languages for s in project.thumbnails.get(lang, ())]
+    # keyed by content, not path: the same art under two names (an icon that is also a
+    # thumbnail candidate, one picture in two languages) is decoded once
     needs: dict[str, set[RenderSpec]] = {}
-    by_rel: dict[str, SourceFile] = {}
     for job in jobs_icons:
-        needs.setdefault(job.source.rel, set()).add(job.spec)
-        by_rel[job.source.rel] = job.source
+        needs.setdefault(job.source.sha256, set()).add(job.spec)
     for _lang, src in candidates:
-        needs.setdefault(src.rel, set()).add(thumb_spec(src))
-        by_rel[src.rel] = src
-    candidate_rels = {s.rel for _, s in candidates}
-    sides = {rel: decode_side(tuple(specs)) for rel, specs in needs.items()}
+        needs.setdefault(src.sha256, set()).add(thumb_spec(src))
+    sides = {sha: decode_side(tuple(specs)) for sha, specs in needs.items()}
     previous = PreviousBundle.load(out_path, preset_obj, profile, settings.max_bytes)
 
     def done_before(src: SourceFile, spec: RenderSpec) -> EncodedAsset | None:
@@ -241,52 +239,54 @@ def build(
     pool = _Pool(n_jobs)
     try:
         # pass 1: decode each thumbnail candidate whose fingerprint is not cached, once, and render
-        # from that decode every size this source needs that is not encoded yet
-        probes_by_rel: dict[str, Probe] = {}
+        # from that decode every size this content needs that is not encoded yet
+        probes: dict[str, Probe] = {}  # by sha256
         tasks: list[PrepareTask] = []
-        for rel in dict.fromkeys(s.rel for _, s in candidates):  # each source once, in order
-            src = by_rel[rel]
-            hit = cached_probe(src, max_px, sides[rel], cache)
+        first: dict[str, SourceFile] = {}
+        for _lang, src in candidates:
+            first.setdefault(src.sha256, src)
+        for sha, src in first.items():
+            hit = cached_probe(src, max_px, sides[sha], cache)
             if hit is not None:
-                probes_by_rel[rel] = hit
+                probes[sha] = hit
                 continue
-            todo = tuple(sorted((sp for sp in needs[rel] if done_before(src, sp) is None), key=_spec_order))
-            tasks.append(PrepareTask(source=src, specs=todo, decode_side=sides[rel], need_probe=True, preset=preset_obj, cache_root=cache_root))
+            todo = tuple(sorted((sp for sp in needs[sha] if done_before(src, sp) is None), key=_spec_order))
+            tasks.append(PrepareTask(source=src, specs=todo, decode_side=sides[sha], need_probe=True, preset=preset_obj, cache_root=cache_root))
         prepared = pool.map(prepare, tasks, stage="probe", progress=progress)
         pixels: dict[tuple[str, RenderSpec], Pixels] = {}
-        failed_rel: dict[str, Failure] = {}
+        failed: dict[str, Failure] = {}  # by sha256
         for task, res in zip(tasks, prepared, strict=True):
             if isinstance(res, Failure):
-                failed_rel[task.source.rel] = res
+                failed[task.source.sha256] = res
                 continue
             if res.probe is not None:
-                probes_by_rel[task.source.rel] = res.probe
+                probes[task.source.sha256] = res.probe
             for spec, px in res.renditions.items():
-                pixels[(task.source.rel, spec)] = px
+                pixels[(task.source.sha256, spec)] = px
 
         dropped: list[Dropped] = []
         findings: list[Finding] = list(listing.warnings)
         by_lang: dict[str, list[Probe]] = {}
         for lang, src in candidates:
-            if src.rel in failed_rel:
-                failures.append(failed_rel[src.rel])
-                dropped.append(Dropped(source=src.rel, language=lang, reason="unreadable", message=failed_rel[src.rel].reason))
+            if src.sha256 in failed:
+                reason = failed[src.sha256].reason
+                failures.append(Failure(source=src.rel, reason=reason, kind=failed[src.sha256].kind))
+                dropped.append(Dropped(source=src.rel, language=lang, reason="unreadable", message=reason))
             else:
-                by_lang.setdefault(lang, []).append(probes_by_rel[src.rel])
+                by_lang.setdefault(lang, []).append(dataclasses.replace(probes[src.sha256], source=src))
         dedupe_findings, kept = select_thumbnails(by_lang, project, preset_obj, profile, dropped)
         findings.extend(dedupe_findings)
 
         # pass 2: encode icons and kept thumbnails (decoding only what pass 1 did not)
-        jobs_list = [j for j in jobs_icons if j.source.rel not in failed_rel]
+        jobs_list = [j for j in jobs_icons if j.source.sha256 not in failed]
         for lang in project.languages:
             for i, probe in enumerate(kept.get(lang, []), 1):
                 jobs_list.append(RenderJob(source=probe.source, spec=thumb_spec(probe.source), stem=f"thumbnails/{lang}/{i}",
                                            preset=preset_obj, cache_root=cache_root))
-        failures.extend(f for rel, f in failed_rel.items() if rel not in candidate_rels)
         ready = [done_before(j.source, j.spec) for j in jobs_list]
         rendered: list[EncodedAsset | Failure] = _fill(
             [dataclasses.replace(r, path=f"{j.stem}.{r.path.rsplit('.', 1)[-1]}") if r is not None else None for j, r in zip(jobs_list, ready, strict=True)],
-            lambda miss: pool.map(encode, [(jobs_list[i], pixels.get((jobs_list[i].source.rel, jobs_list[i].spec))) for i in miss],
+            lambda miss: pool.map(encode, [(jobs_list[i], pixels.get((jobs_list[i].source.sha256, jobs_list[i].spec))) for i in miss],
                                   stage="encode", progress=progress),
         )
     except BaseException:

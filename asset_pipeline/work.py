@@ -194,6 +194,8 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
         loaded = load_image(job.source, max_pixels=job.preset.render.max_pixels, shrink_to=(side, decode_side((spec,))))
         r = render(loaded, spec, linear_light=job.preset.render.linear_light)
         pixels = Pixels.of(r.image, has_alpha=r.has_alpha, findings=loaded.findings + r.findings)
+    else:  # rendered from the same content under another name: findings name this source
+        pixels = dataclasses.replace(pixels, findings=tuple(dataclasses.replace(f, source=job.source.rel) for f in pixels.findings))
     image = pixels.image()
     encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=pixels.has_alpha)
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
