@@ -53,7 +53,13 @@ def quantize(image: Image.Image, *, colors: int = 256, quantizer: str = "imagequ
         import imagequant
 
         rgba = image if image.mode == "RGBA" else image.convert("RGBA")
-        return imagequant.quantize_pil_image(rgba, dithering_level=dither, max_colors=colors)
+        # the raw-bytes entry point: the package's PIL helper uses Image.getdata, deprecated
+        indices, palette = imagequant.quantize_raw_rgba_bytes(
+            rgba.tobytes(), rgba.width, rgba.height, dithering_level=dither, max_colors=colors
+        )
+        out = Image.frombytes("P", rgba.size, indices)
+        out.putpalette(palette, rawmode="RGBA")
+        return out
     method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else Image.Quantize.MEDIANCUT
     dithering = Image.Dither.FLOYDSTEINBERG if dither > 0 else Image.Dither.NONE
     return image.quantize(colors=colors, method=method, dither=dithering)

@@ -80,14 +80,39 @@ class _JpegTrials:
         self.scorer, self.j, self.subsampling = scorer, j, subsampling
         self.finals: dict[int, bytes] = {}
         self.scores: dict[int, float] = {}
+        self.plain: set[int] = set()  # qualities that had to be written baseline, unoptimized
+        self.probe_sizes: dict[int, int] = {}
         self.probes = 0
+
+    def _fits_pillow_buffer(self, quality: int) -> bool:
+        """False when a known encode says the optimized file would overflow Pillow's buffer.
+
+        Sizes grow with quality, so a plain encode at or below `quality` that is already near
+        the buffer means this one will not fit; unknown means try (and fall back on failure).
+        """
+        w, h = self.scorer.flat.size
+        limit = 0.9 * w * h * (2 if quality >= 95 else 1)
+        known = {**self.probe_sizes, **{k: len(self.finals[k]) for k in self.plain}}
+        return not any(k <= quality and n >= limit for k, n in known.items())
 
     def final(self, quality: int) -> bytes:
         if quality not in self.finals:
-            self.finals[quality] = _JPEG.encode(
-                self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                progressive=self.j.progressive, optimize=self.j.optimize,
-            )
+            if not self._fits_pillow_buffer(quality):
+                self.plain.add(quality)
+                self.finals[quality] = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
+                                                    progressive=False, optimize=False)
+                return self.finals[quality]
+            try:
+                data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
+                                    progressive=self.j.progressive, optimize=self.j.optimize)
+            except OSError:
+                # Pillow sizes libjpeg's whole-file buffer for optimized/progressive output at
+                # 1-2 bytes per pixel; noise at high quality needs more ("Suspension not
+                # allowed here"). A baseline, unoptimized JPEG streams and always encodes.
+                data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
+                                    progressive=False, optimize=False)
+                self.plain.add(quality)
+            self.finals[quality] = data
         return self.finals[quality]
 
     def score(self, quality: int) -> float:
@@ -97,6 +122,7 @@ class _JpegTrials:
             else:  # a probe: the cheapest encode with the same pixels
                 data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
                                     progressive=False, optimize=False)
+                self.probe_sizes[quality] = len(data)
             self.scores[quality] = self.scorer.bytes(data)
             self.probes += 1
         return self.scores[quality]
@@ -117,8 +143,9 @@ class _JpegTrials:
         return lo
 
     def settings(self, quality: int) -> dict[str, Any]:
-        return {"quality": quality, "subsampling": self.subsampling, "progressive": self.j.progressive,
-                "optimize": self.j.optimize}
+        plain = quality in self.plain
+        return {"quality": quality, "subsampling": self.subsampling, "progressive": self.j.progressive and not plain,
+                "optimize": self.j.optimize and not plain}
 
 
 def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | None:
