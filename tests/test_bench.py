@@ -117,3 +117,10 @@ def test_bench_unknown_preset_is_a_usage_error(corpus: Path) -> None:
     code, _, err = _invoke(str(corpus), "--preset", "balancd")
     assert code == 2
     assert "did you mean 'balanced'" in err
+
+
+def test_bench_help_documents_its_options() -> None:
+    code, out, _ = _invoke("--help")
+    assert code == 0
+    for option in ("--preset", "--size", "--baseline", "--json", "--csv", "--chart"):
+        assert option in out

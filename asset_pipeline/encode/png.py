@@ -27,10 +27,10 @@ def exact_palette(image: Image.Image, colors: int = 256) -> Image.Image | None:
     packed = np.zeros(arr.shape[:2], dtype=np.uint32)
     for c in range(channels):
         packed |= arr[..., c].astype(np.uint32) << (8 * c)
+    colours = np.array([colour for _, colour in found], dtype=np.uint32).reshape(len(found), channels)
     codes = np.zeros(len(found), dtype=np.uint32)
-    for i, (_, colour) in enumerate(found):
-        for c in range(channels):
-            codes[i] |= np.uint32(colour[c]) << np.uint32(8 * c)
+    for c in range(channels):
+        codes |= colours[:, c] << (8 * c)
     codes.sort()
     index = np.searchsorted(codes, packed).astype(np.uint8)
     out = Image.fromarray(index, "P")
@@ -50,7 +50,7 @@ def quantize(image: Image.Image, *, colors: int = 256, quantizer: str = "imagequ
     if exact is not None:
         return exact
     if quantizer == "imagequant":
-        import imagequant
+        import imagequant  # type: ignore[import-untyped]
 
         rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         # the raw-bytes entry point: the package's PIL helper uses Image.getdata, deprecated
