@@ -150,7 +150,7 @@ class _JpegTrials:
 
 def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | None:
     j, target = preset.jpeg, preset.quality.target
-    best: tuple[tuple[bool, float, int], Encoded] | None = None
+    best: tuple[tuple[float, ...], Encoded] | None = None
     if j.searched:
         subs = ["4:2:0", "4:4:4"] if j.subsampling == "auto" else [j.subsampling]
     else:
@@ -178,8 +178,9 @@ def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | N
                 findings = (Finding(code="quality_stepped_down", source="",
                                     message=f"JPEG quality {chosen} was over the {max_bytes:,}-byte cap; wrote quality {fitted}"),)
             enc = Encoded(data=data, format="JPEG", extension="jpg", settings=settings, score=score, findings=findings)
-            # rank: meets the target, then fewer bytes; when nothing meets it, the higher score
-            rank = (met and fitted == chosen, -len(data) if met else score, -len(data))
+            # rank: meeting the target first, then fewer bytes; among misses, the higher score
+            ok = met and fitted == chosen
+            rank: tuple[float, ...] = (1, -len(data)) if ok else (0, score, -len(data))
             if best is None or rank > best[0]:
                 best = (rank, enc)
         # 4:4:4 only pays where 4:2:0 needs a high quality to reach the target
