@@ -24,6 +24,15 @@ def _fmt_bytes(n: float) -> str:
     return f"{n:g} B"
 
 
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least `raw`: round tick values."""
+    exp = math.floor(math.log10(raw)) if raw > 0 else -3
+    for m in (1, 2, 5, 10):
+        if m * 10**exp >= raw:
+            return float(m * 10**exp)
+    return float(10 ** (exp + 1))
+
+
 def render_svg(result: dict[str, Any]) -> str:
     names = list(result["totals"])
     points = [(name, im["results"][name]["bytes"], im["results"][name]["score"])
@@ -55,11 +64,12 @@ def render_svg(result: dict[str, Any]) -> str:
                 x = px(v)
                 out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}" stroke="#ddd"/>')
                 out.append(f'<text x="{x:.1f}" y="{H - BOTTOM + 16}" text-anchor="middle">{_fmt_bytes(v)}</text>')
-    for i in range(6):
-        s = y0 + (y1 - y0) * i / 5
+    step = _nice_step((y1 - y0) / 5)
+    for i in range(math.ceil(y0 / step), math.floor(y1 / step) + 1):
+        s = i * step
         y = py(s)
         out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{s:.3f}</text>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{s:g}</text>')
     out.append(f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 18}" text-anchor="middle">bytes per image (log scale)</text>')
     out.append(f'<text transform="translate(18 {(TOP + H - BOTTOM) / 2}) rotate(-90)" text-anchor="middle">score against the resized source</text>')
     colour = {n: COLOURS[i % len(COLOURS)] for i, n in enumerate(names)}

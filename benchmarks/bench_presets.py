@@ -197,12 +197,15 @@ def markdown(data: dict[str, Any]) -> str:
              f"Libraries: {', '.join(f'{k} {v}' for k, v in sorted(env['libraries'].items()))}.", ""]
     for side, run in data["runs"].items():
         lines += [f"## {side}x{side}: {len(run['result']['images'])} images of the `small` corpus", "",
-                  "| preset | total bytes | median bytes | mean SSIM | min SSIM | ms per output | Pareto |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | :---: |"]
+                  "| preset | total bytes | median bytes | mean SSIM | min SSIM | ms per output | probes per searched JPEG | Pareto |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |"]
         for name, t in run["result"]["totals"].items():
             n = t["images"] + t["failed"]
+            probes = [r["settings"]["search"]["probes"] for im in run["result"]["images"]
+                      if "search" in (r := im["results"][name]).get("settings", {})]
+            mean_probes = f"{statistics.fmean(probes):.1f}" if probes else "-"
             lines.append(f"| {name} | {t['bytes']:,} | {t['median_bytes']:,.0f} | {t['mean_score']:.4f} | {t['min_score']:.4f} | "
-                         f"{1000 * t['seconds'] / n:.0f} | {'*' if t['pareto'] else ''} |")
+                         f"{1000 * t['seconds'] / n:.0f} | {mean_probes} | {'*' if t['pareto'] else ''} |")
         c, e = run["balanced_vs_baseline"], run["balanced_at_baseline_score"]
         lines += ["", f"- balanced vs baseline, as shipped: median bytes ratio **{c['median_bytes_ratio']}** (total {c['total_bytes_ratio']}) "
                   f"at a mean SSIM of {c['mean_score']:.4f} against {c['baseline_mean_score']:.4f} (median per-image delta "
@@ -237,7 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 360])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N corpus images (smoke runs)")
     ap.add_argument("--no-optimizers", action="store_true", help="skip step 3")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the last .json")
     args = ap.parse_args(argv)
+    if args.report_only:
+        text = markdown(json.loads((RESULTS / "bench_presets.json").read_text()))
+        (RESULTS / "bench_presets.md").write_text(text)
+        print(text)
+        return 0
     paths = ensure_corpus("small", jobs=2)
     if args.limit:
         paths = paths[: args.limit]

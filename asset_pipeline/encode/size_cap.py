@@ -158,6 +158,7 @@ def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | N
         auto = "4:4:4" if j.quality >= SUBSAMPLING_SWITCH else "4:2:0"
         subs = [auto if j.subsampling == "auto" else j.subsampling]
     wanted = start_quality(target)
+    probes = 0
     for sub in subs:
         trials = _JpegTrials(scorer, j, sub)
         if isinstance(j.quality, int):
@@ -183,11 +184,16 @@ def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | N
             rank: tuple[float, ...] = (1, -len(data)) if ok else (0, score, -len(data))
             if best is None or rank > best[0]:
                 best = (rank, enc)
+        probes += trials.probes
         # 4:4:4 only pays where 4:2:0 needs a high quality to reach the target
         if not j.searched or (met and chosen < SUBSAMPLING_SWITCH):
             break
         wanted = min(chosen, j.max_quality) - START_444_OFFSET
-    return best[1] if best else None
+    if best is None:
+        return None
+    if "search" in best[1].settings:
+        best[1].settings["search"]["probes"] = probes  # scored encodes over every subsampling tried
+    return best[1]
 
 
 def _png_settings(preset: Preset, *, palette: bool) -> dict[str, Any]:
