@@ -307,3 +307,15 @@ def test_worst_case_16bit_noise_meets_the_real_5mb_cap(noise16: Image.Image) -> 
     # a profile allowing PNG only: nothing lossless fits, so the asset fails clearly
     with pytest.raises(SizeCapUnreachable, match="5,000,000-byte cap at 1448x1448"):
         encode_to_cap(noise16, spec(1448, max_bytes=cap, formats=("PNG",)), load_preset("lossless"), source="noise16.png", has_alpha=False)
+
+
+def test_auto_subsampling_takes_444_where_420_cannot_reach_the_target() -> None:
+    # saturated red detail on blue: 4:2:0 smears it whatever the quality
+    arr = np.zeros((96, 96, 3), np.uint8)
+    arr[..., 2] = 200
+    arr[::2, :, 0] = 255
+    arr[::2, :, 2] = 0
+    preset = with_png(load_preset("balanced"), palette="off")  # two colours would go palette PNG
+    out = encode_to_cap(Image.fromarray(arr, "RGB"), spec(96), preset, source="red.png", has_alpha=False)
+    assert out.format == "JPEG" and out.settings["subsampling"] == "4:4:4"
+    assert out.settings["search"]["met"] and out.score >= preset.quality.target
