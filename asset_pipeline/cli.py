@@ -250,8 +250,44 @@ def init(directory: Path) -> None:
         term.info(line)
 
 
-def _bench_command() -> None:
-    """Registered lazily so `--help` stays fast."""
+@main.command()
+@click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--preset", "presets", multiple=True, help="A preset name or .toml file (repeatable; default: every shipped preset).")
+@click.option("--size", type=click.IntRange(min=8), default=1024, show_default=True, help="Square side every image is rendered to.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=5_000_000, show_default=True, help="Byte cap per encoded image.")
+@click.option("--baseline", is_flag=True, help="Also run plain Pillow (JPEG q90 optimize, PNG optimize for alpha).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema/bench.schema.json).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per image and preset.")
+@click.option("--chart", type=click.Path(path_type=Path), help="Write a bytes-vs-score chart: .svg or .html.")
+@_handle_errors
+def bench(corpus: tuple[Path, ...], presets: tuple[str, ...], size: int, max_bytes: int, baseline: bool,
+          as_json: bool, as_csv: bool, chart: Path | None) -> None:
+    """Compare compression presets on CORPUS (folders, recursively, or files; default: .)."""
+    from .bench import rows, run_bench, to_csv
+    from .bench_chart import render_html, render_svg
+
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are exclusive")
+    quiet = as_json or as_csv
+    with term.progress_reporter(not quiet) as progress:
+        result = run_bench(list(corpus) or [Path(".")], presets=list(presets) or None, size=size,
+                           max_bytes=max_bytes, baseline=baseline, progress=progress)
+    if chart is not None:
+        text = render_html(result) if chart.suffix.lower() in (".html", ".htm") else render_svg(result)
+        chart.write_text(text, encoding="utf-8")
+    if as_json:
+        term.emit_json(result)
+    elif as_csv:
+        click.echo(to_csv(result), nl=False)
+    else:
+        per_image, totals = rows(result)
+        term.table(per_image, f"Per image ({size}x{size}, cap {max_bytes:,} bytes)")
+        term.table(totals, "Per preset (* = on the Pareto front of total bytes against mean score)")
+    for err in result["errors"]:
+        term.error(f"{err['source']}: {err['reason']}")
+    if chart is not None and not quiet:
+        term.info(f"chart: {chart}")
+    sys.exit(1 if result["errors"] else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

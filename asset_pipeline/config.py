@@ -157,7 +157,11 @@ def _locate(name_or_path: str | Path, folder: Path, kind: str) -> Path:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JpegSettings:
-    """JPEG encoder settings. `quality` is an integer 1-95, or "search" for the quality search."""
+    """JPEG encoder settings (docs/presets.md).
+
+    `quality` is an integer 1-100, or "search": the smallest quality in
+    [min_quality, max_quality] whose score meets `quality.target`.
+    """
 
     quality: int | str = "search"
     min_quality: int = 40
@@ -168,7 +172,7 @@ class JpegSettings:
 
     def __post_init__(self) -> None:
         if isinstance(self.quality, str) and self.quality != "search":
-            msg = f"jpeg.quality must be an integer 1-95 or \"search\", not {self.quality!r}"
+            msg = f"jpeg.quality must be an integer 1-100 or \"search\", not {self.quality!r}"
             raise ValueError(msg)
         if isinstance(self.quality, int) and not 1 <= self.quality <= 100:
             msg = f"jpeg.quality must be within 1-100, not {self.quality}"
@@ -177,25 +181,48 @@ class JpegSettings:
             msg = "jpeg: need 1 <= min_quality <= max_quality <= 100"
             raise ValueError(msg)
 
+    @property
+    def searched(self) -> bool:
+        return self.quality == "search"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PngSettings:
-    """PNG encoder settings: zlib level and strategy, and palette quantization for flat art."""
+    """PNG encoder settings: zlib level and strategy, palette quantization for flat art, and an
+    optional lossless post-optimizer (docs/presets.md)."""
 
     compress_level: int = 9
     strategy: str = field(default="rle", metadata={"choices": ("default", "rle", "filtered")})
     optimize: bool = False
     palette: str = field(default="auto", metadata={"choices": ("off", "auto", "on")})
+    # Pillow by default: imagequant bundles GPLv3 libimagequant, so it is an opt-in extra
+    quantizer: str = field(default="pillow", metadata={"choices": ("imagequant", "pillow")})
+    dither: float = 1.0
+    optimizer: str = field(default="none", metadata={"choices": ("none", "oxipng")})
+    optimizer_level: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.compress_level <= 9:
             msg = f"png.compress_level must be within 0-9, not {self.compress_level}"
             raise ValueError(msg)
+        if not 0.0 <= self.dither <= 1.0:
+            msg = f"png.dither must be within 0-1, not {self.dither}"
+            raise ValueError(msg)
+        if not 0 <= self.optimizer_level <= 6:
+            msg = f"png.optimizer_level must be within 0-6, not {self.optimizer_level}"
+            raise ValueError(msg)
+        if self.quantizer == "imagequant":
+            import importlib.util
+
+            if importlib.util.find_spec("imagequant") is None:
+                msg = "png.quantizer = \"imagequant\" needs the optional package: pip install 'asset-pipeline[quant]'"
+                raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualitySettings:
-    """The perceptual floor: `target` is the SSIM a searched encoding must reach."""
+    """The perceptual floor: `target` is the score (SSIM, 1.0 = identical) a searched JPEG or a
+    quantized PNG must reach against the resized source."""
 
     metric: str = field(default="ssim", metadata={"choices": ("ssim",)})
     target: float = 0.975
