@@ -28,7 +28,7 @@ from .config import Preset, load_preset
 from .encode.size_cap import encode_to_cap
 from .errors import AssetError, ConfigError
 from .load import load_image
-from .project import hash_file, is_hidden, natural_key
+from .project import collect_files, hash_file
 from .records import RenderSpec, SourceFile
 from .render import render
 
@@ -54,21 +54,6 @@ class Outcome:
             return {"error": self.error, "seconds": round(self.seconds, 4)}
         return {"format": self.format, "bytes": self.bytes, "score": self.score,
                 "seconds": round(self.seconds, 4), "settings": self.settings}
-
-
-def collect(paths: list[Path]) -> list[Path]:
-    """Image files under `paths` (folders recursively, hidden files skipped), in natural order."""
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found = (f for f in p.rglob("*") if f.is_file() and not any(is_hidden(Path(x)) for x in f.relative_to(p).parts))
-            files.extend(sorted(found, key=lambda f: natural_key(str(f))))
-        elif p.is_file():
-            files.append(p)
-        else:
-            msg = f"{p}: no such file or folder"
-            raise ConfigError(msg)
-    return files
 
 
 def baseline_encode(image: Image.Image, *, has_alpha: bool) -> tuple[str, bytes, dict[str, Any]]:
@@ -159,7 +144,7 @@ def run_bench(
     if len(set(names)) != len(names):
         msg = f"preset names repeat: {', '.join(names)} (rename a preset file)"
         raise ConfigError(msg)
-    files = collect(paths)
+    files = collect_files(paths)
     spec = RenderSpec(role="icon", width=size, height=size, fit="cover", background=background,
                       formats=("JPEG", "PNG"), max_bytes=max_bytes)
     roster: list[tuple[str, Preset | None]] = [(p.name, p) for p in loaded_presets]

@@ -8,30 +8,17 @@ from typing import Any
 
 from .config import load_preset
 from .dedupe import distances, find_duplicate_groups, fingerprint
-from .errors import AssetError, ConfigError
+from .errors import AssetError
 from .load import load_image
-from .project import hash_file, is_hidden, natural_key
+from .project import collect_files, hash_file
 from .records import SourceFile
-
-
-def _collect(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files.extend(sorted((f for f in p.rglob("*") if f.is_file() and not any(is_hidden(Path(x)) for x in f.parts)), key=lambda f: natural_key(str(f))))
-        elif p.is_file():
-            files.append(p)
-        else:
-            msg = f"{p}: no such file or folder"
-            raise ConfigError(msg)
-    return files
 
 
 def run_dedupe(paths: list[Path], *, threshold: int | None = None, preset: str = "balanced") -> dict[str, Any]:
     settings = load_preset(preset).dedupe
     if threshold is not None:
         settings = dataclasses.replace(settings, structure_threshold=threshold)
-    files = _collect(paths)
+    files = collect_files(paths)
     fps, sizes, names, errors = [], [], [], []
     for f in files:
         try:

@@ -129,13 +129,16 @@ a{color:inherit;text-decoration:none}
 """
 
 
-def render_report(manifest: Mapping[str, Any], *, project: Path | None = None) -> bytes:
+def render_report(manifest: Mapping[str, Any], *, project: Path | None = None, cache_root: str | None = None) -> bytes:
     """The review page of the bundle described by `manifest`, as UTF-8 bytes.
 
     With `project` (the source project the bundle was built from), dropped candidates get a
-    small embedded preview; without it, a placeholder naming the source.
+    small embedded preview; without it, a placeholder naming the source. With `cache_root`,
+    previews are kept in the build's content-addressed cache, so a rebuild decodes nothing.
     """
-    return _Page(manifest, project).render().encode("utf-8")
+    page = _Page(manifest, project)
+    page.cache_root = cache_root
+    return page.render().encode("utf-8")
 
 
 def e(value: object) -> str:
@@ -431,12 +434,10 @@ class _Page:
             return self._preview_cache[rel]
         uri = None
         if self.previews_left > 0:
-            im = review.source_preview(self.project, rel)
-            if im is not None:
+            data = review.cached_preview_jpeg(self.project, rel, cache_root=getattr(self, "cache_root", None))
+            if data is not None:
                 self.previews_left -= 1
-                uri = "data:image/jpeg;base64," + base64.b64encode(review.preview_jpeg(im)).decode(
-                    "ascii"
-                )
+                uri = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
         self._preview_cache[rel] = uri
         return uri
 

@@ -313,7 +313,7 @@ def build(
         from .html_report import render_report
         from .report_cli import REPORT_NAME
 
-        files[REPORT_NAME] = render_report(json.loads(files["manifest.json"]), project=root)
+        files[REPORT_NAME] = render_report(json.loads(files["manifest.json"]), project=root, cache_root=cache_root)
     result_findings = tuple(_sorted_findings(findings))
     if check:
         stale = compare_tree(out_path, files)

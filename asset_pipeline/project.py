@@ -273,3 +273,18 @@ def discover(root: Path) -> Project:
         not_duplicates=frozenset(pairs), listing=listing if isinstance(listing, dict) else None,
         problems=tuple(problems),
     )
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Image files under `paths` (folders recursively, hidden files skipped), in natural order."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = (f for f in p.rglob("*") if f.is_file() and not any(is_hidden(Path(x)) for x in f.relative_to(p).parts))
+            files.extend(sorted(found, key=lambda f: natural_key(str(f))))
+        elif p.is_file():
+            files.append(p)
+        else:
+            msg = f"{p}: no such file or folder"
+            raise ConfigError(msg)
+    return files

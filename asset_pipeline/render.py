@@ -16,6 +16,7 @@ from PIL import Image
 
 from .load import LoadedImage
 from .records import FITS, Finding, RenderSpec
+
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
 LANCZOS_SUPPORT = 3.0  # Pillow's LANCZOS is Lanczos-3
 

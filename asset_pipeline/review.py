@@ -133,6 +133,30 @@ def source_preview(project: Path, rel: str, *, side: int = PREVIEW_SIDE) -> Imag
     return over_checker(im)
 
 
+def cached_preview_jpeg(project: Path, rel: str, *, cache_root: str | None, side: int = PREVIEW_SIDE) -> bytes | None:
+    """`preview_jpeg(source_preview(...))`, kept in the content-addressed cache when there is one."""
+    from .cache import Cache, make_key
+    from .project import hash_file
+
+    path = _inside(project, rel)
+    if path is None or not path.is_file():
+        return None
+    cache = Cache(Path(cache_root) if cache_root else None)
+    try:
+        key = make_key("preview", sha256=hash_file(path)[0], side=side)
+    except OSError:
+        return None
+    hit = cache.get(key)
+    if hit is not None and hit[1] is not None:
+        return hit[1]
+    im = source_preview(project, rel, side=side)
+    if im is None:
+        return None
+    data = preview_jpeg(im)
+    cache.put(key, {}, data)
+    return data
+
+
 def preview_jpeg(im: Image.Image) -> bytes:
     """Fixed settings, no metadata: the same preview gives the same bytes."""
     buf = io.BytesIO()
