@@ -105,5 +105,35 @@ def render_svg(result: dict[str, Any]) -> str:
 
 
 def render_html(result: dict[str, Any]) -> str:
-    return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>asset-pipeline bench</title></head>\n"
-            f"<body style=\"margin:16px\">\n{render_svg(result)}</body></html>\n")
+    """The bench report: a self-contained page in the review page's style (html_report.CSS):
+    the chart, the per-preset totals with the Pareto front, and every image's result."""
+    from .bench import rows
+    from .html_report import CSS
+
+    per_image, totals = rows(result)
+
+    def table(data: list[dict[str, Any]], caption: str) -> str:
+        if not data:
+            return ""
+        head = "".join(f"<th>{html.escape(str(k))}</th>" for k in data[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(f'{v:,}' if isinstance(v, int) else str(v))}</td>" for v in r.values()) + "</tr>"
+            for r in data
+        )
+        return f"<table><caption class=\"note\">{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+
+    csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    metric = html.escape(str(result.get("metric", "ssim")).upper())
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        "<title>asset-pipeline bench</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n"
+        '<header class="page"><h1>asset-pipeline <small>bench</small></h1>'
+        f"<p>{len(result.get('images', []))} image(s); bytes against {metric} per preset, Pareto front marked</p></header>\n"
+        '<main style="padding:20px 32px">\n'
+        f'<section><h2>Bytes against quality</h2><figure role="img" aria-label="Bytes against {metric} per preset">{render_svg(result)}</figure></section>\n'
+        f"<section><h2>Per preset</h2>{table(totals, 'Totals over every image; * = on the Pareto front (no preset is both smaller and better)')}</section>\n"
+        f"<section><h2>Per image</h2>{table(per_image, 'Each image with each preset')}</section>\n"
+        "</main>\n</body></html>\n"
+    )

@@ -124,3 +124,16 @@ def test_bench_help_documents_its_options() -> None:
     assert code == 0
     for option in ("--preset", "--size", "--baseline", "--json", "--csv", "--chart"):
         assert option in out
+
+
+def test_bench_html_is_a_report_in_the_review_page_style(corpus: Path, tmp_path: Path) -> None:
+    from asset_pipeline.html_report import CSS
+
+    chart = tmp_path / "bench.html"
+    code, _, _ = _invoke(str(corpus), "--preset", "fast", "--preset", "lossless", "--size", "48", "--chart", str(chart))
+    assert code == 0
+    text = chart.read_text()
+    assert CSS.strip()[:60] in text  # the review page's stylesheet, embedded
+    assert "Content-Security-Policy" in text and "<script" not in text and "http://" not in text.replace("http://www.w3.org", "")
+    assert "<h2>Per preset</h2>" in text and "<h2>Per image</h2>" in text
+    assert text.count("<tr>") >= 1 + 2 + 1 + 4  # header + 2 presets, header + 2 images x 2 presets
