@@ -36,7 +36,7 @@ from .records import Finding, Fingerprint
 if TYPE_CHECKING:
     from .records import Probe
 
-FINGERPRINT_VERSION = 2  # part of the probe cache key: bump when fingerprints change
+FINGERPRINT_VERSION = 3  # part of the probe cache key: bump when fingerprints change
 HASH_BACKGROUND = (128, 128, 128)  # fixed, so transparent areas hash the same everywhere
 _SIDE = 128  # the squashed working copy every view is cut from
 _VIEW_KEEP = 0.95  # views keep 95 % of each side: crops up to ~5 % line up with one
@@ -101,8 +101,19 @@ def _phash(rgb: Image.Image) -> str:
     return str(imagehash.phash(rgb))
 
 
+PROBE_SHORT_SIDE = 256  # what the hashes need; bigger inputs are box-reduced to about this first
+
+
 def fingerprint(image: Image.Image) -> Fingerprint:
-    """Structure and colour of `image` (any size; the ~256 px probe draft is plenty)."""
+    """Structure and colour of `image` (any size; the ~256 px probe draft is plenty).
+
+    A larger image (pass 1 decodes at twice the biggest output when it also renders) is first
+    box-reduced by an integer factor to a short side >= 256, as the probe-only decode is, so
+    the fingerprint costs the same whatever the decode size and hashes see the same pixels.
+    """
+    step = min(image.size) // PROBE_SHORT_SIDE
+    if step >= 2:
+        image = image.reduce(step) if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA").reduce(step)
     rgb = composite(image)
     small = rgb.resize((_SIDE, _SIDE), Image.Resampling.BOX)
     vectors = np.empty((len(_BOX), 3 * _BLOCK * _BLOCK), np.float32)

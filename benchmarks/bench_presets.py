@@ -21,6 +21,8 @@ Writes benchmarks/results/bench_presets.{json,md} and bench_presets_1024.svg.
 
 from __future__ import annotations
 
+import importlib.util
+
 import argparse
 import dataclasses
 import hashlib
@@ -54,6 +56,9 @@ from benchmarks._util import RESULTS
 from benchmarks.corpus import ensure_corpus
 
 WHITE = (255, 255, 255)
+
+# imagequant is the optional `quant` extra (its library is GPLv3 or commercial): compared when installed
+QUANTIZERS = tuple(q for q in ("imagequant", "pillow") if q != "imagequant" or importlib.util.find_spec("imagequant"))
 
 
 def _spec(side: int) -> RenderSpec:
@@ -170,7 +175,7 @@ def eval_optimizers(renders: list[tuple[str, Image.Image, bool]], result: dict[s
         way: {"median_bytes_ratio": _med(v["bytes"]), "median_time_ratio": _med(v["time"])} for way, v in png.items()
     }
     # quantizers on flat art: bytes against lossless RLE, score (worse of white and black), time
-    quant: dict[str, dict[str, list[float]]] = {k: {"bytes": [], "score": [], "ms": []} for k in ("imagequant", "pillow")}
+    quant: dict[str, dict[str, list[float]]] = {k: {"bytes": [], "score": [], "ms": []} for k in QUANTIZERS}
     flat = [(n, im) for n, im, _ in renders if is_flat_art(im)]
     for _, image in flat:
         lossless = pil(image, compress_level=9, compress_type=zlib.Z_RLE)
@@ -226,7 +231,7 @@ def markdown(data: dict[str, Any]) -> str:
         for way, v in o["png_lossless_vs_pillow_optimize"].items():
             lines.append(f"- lossless PNG, {way} vs Pillow optimize=True: bytes {v['median_bytes_ratio']}, time {v['median_time_ratio']}x.")
         qz = o["quantizers_on_flat_art"]
-        for qn in ("imagequant", "pillow"):
+        for qn in QUANTIZERS:
             v = qz[qn]
             lines.append(f"- 256-colour palette by {qn} on {qz['images']} flat-art renders: bytes {v['median_bytes_ratio_vs_lossless']} of "
                          f"lossless PNG, SSIM median {v['median_score']} (worst {v['min_score']}, worse of white and black backgrounds), "
