@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from . import manifest as mf
 from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tree, write_bundle
-from .cache import Cache, default_cache_dir
+from .cache import Cache, default_cache_dir, make_key
 from .config import Preset, Profile, load_preset, load_profile
 from .errors import AssetError, BuildFailed, ConfigError
 from .listing import check_project_listing
@@ -34,6 +34,7 @@ from .work import (
     cached_probe,
     decode_side,
     encode,
+    make_preview,
     prepare,
 )
 
@@ -289,6 +290,16 @@ def build(
             lambda miss: pool.map(encode, [(jobs_list[i], pixels.get((jobs_list[i].source.sha256, jobs_list[i].spec))) for i in miss],
                                   stage="encode", progress=progress),
         )
+        if report and cache_root:
+            # the review page embeds previews of dropped candidates: make the missing ones in
+            # the pool now rather than one by one in this process while the page is written
+            from .review import PREVIEW_SIDE
+
+            todo_previews = sorted({d.source for d in dropped if d.reason != "unreadable"})
+            by_rel = {s.rel: s for _, s in candidates}
+            todo_previews = [r for r in todo_previews if r in by_rel
+                             and cache.get(make_key("preview", sha256=by_rel[r].sha256, side=PREVIEW_SIDE)) is None]
+            pool.map(make_preview, [(str(root), r, cache_root) for r in todo_previews], stage="preview", progress=None)
     except BaseException:
         pool.close(abort=True)
         raise

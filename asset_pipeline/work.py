@@ -218,6 +218,14 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
     return asset
 
 
+def make_preview(args: tuple[str, str, str]) -> bool:
+    """A review-page preview of a dropped candidate, made in a worker and left in the cache."""
+    from .review import cached_preview_jpeg
+
+    project, rel, cache_root = args
+    return cached_preview_jpeg(Path(project), rel, cache_root=cache_root) is not None
+
+
 # --- outputs already in OUT ---------------------------------------------------------------
 
 
