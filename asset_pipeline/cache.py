@@ -82,3 +82,50 @@ class Cache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class FileHashes:
+    """sha256 of source files remembered by (size, mtime, ctime, inode), as make and black do.
+
+    A no-change rebuild then reads no source bytes at all. Any change to a file's size, times or
+    inode means it is hashed again; deleting the cache folder only costs time.
+    """
+
+    NAME = "file-hashes.json"
+
+    def __init__(self, root: Path | None) -> None:
+        self.path = root / self.NAME if root is not None else None
+        self.known: dict[str, list[Any]] = {}
+        self.changed = False
+        if self.path is not None:
+            try:
+                loaded = json.loads(self.path.read_text("utf-8"))
+                if isinstance(loaded, dict):
+                    self.known = loaded
+            except (OSError, ValueError):
+                pass
+
+    @staticmethod
+    def _stamp(st: os.stat_result) -> list[int]:
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+    def lookup(self, path: Path, st: os.stat_result) -> str | None:
+        entry = self.known.get(str(path))
+        if entry and entry[:4] == self._stamp(st):
+            return str(entry[4])
+        return None
+
+    def remember(self, path: Path, st: os.stat_result, sha256: str) -> None:
+        if self.path is None:
+            return
+        self.known[str(path)] = [*self._stamp(st), sha256]
+        self.changed = True
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            Cache._write(self.path, json.dumps(self.known, sort_keys=True).encode())
+        except OSError:
+            pass

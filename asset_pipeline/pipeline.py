@@ -191,6 +191,32 @@ def build(
     and `keep_going` is off; in both cases OUT is untouched.
     """
     root = Path(root)
+    from .cache import FileHashes
+    from .project import use_file_hashes
+
+    hashes_root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+    with use_file_hashes(FileHashes(hashes_root)):
+        return _build(root, out=out, preset=preset, platform=platform, max_bytes=max_bytes, jobs=jobs, check=check,
+                      keep_going=keep_going, cache_dir=cache_dir, use_cache=use_cache, progress=progress,
+                      lock_timeout=lock_timeout, report=report)
+
+
+def _build(
+    root: Path,
+    *,
+    out: str | Path | None,
+    preset: str | Path | None,
+    platform: str | Path | None,
+    max_bytes: int | None,
+    jobs: int | None,
+    check: bool,
+    keep_going: bool,
+    cache_dir: str | Path | None,
+    use_cache: bool,
+    progress: Progress | None,
+    lock_timeout: float | None,
+    report: bool,
+) -> BuildResult:
     project = discover(root)
     settings = resolve_settings(project, preset=preset, platform=platform, max_bytes=max_bytes)
     out_path = Path(out) if out is not None else root / "dist"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import languages as lang_tags
 from .config import parse_color
+from .cache import FileHashes
 from .errors import ConfigError
 from .records import FITS, SourceFile
 
@@ -26,7 +29,37 @@ def is_hidden(path: Path) -> bool:
     return path.name.startswith(".") or path.name.lower() in HIDDEN
 
 
+_memo: FileHashes | None = None  # set by a build that has a cache (use_file_hashes)
+
+
+@contextlib.contextmanager
+def use_file_hashes(memo: FileHashes) -> Iterator[None]:
+    """Within this block `hash_file` trusts unchanged stat stamps (and saves new ones after)."""
+    global _memo
+    _memo = memo
+    try:
+        yield
+    finally:
+        _memo = None
+        memo.save()
+
+
 def hash_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file's bytes."""
+    memo = _memo
+    if memo is not None:
+        st = path.resolve().stat()
+        known = memo.lookup(path.resolve(), st)
+        if known is not None:
+            return known, st.st_size
+        digest, size = _hash_bytes(path)
+        if size == st.st_size:
+            memo.remember(path.resolve(), st, digest)
+        return digest, size
+    return _hash_bytes(path)
+
+
+def _hash_bytes(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:

@@ -152,3 +152,25 @@ def test_check_on_a_fresh_machine_reuses_the_bundle_instead_of_re_encoding(make_
     gradient(500, 500, seed=9).save(root / "thumbnails" / "en" / "b.png")
     result = build(root, out=out, check=True, cache_dir=fresh)
     assert result.return_code == 1 and len(list(fresh.rglob("*.bin"))) == 1
+
+
+def test_a_no_change_rebuild_reads_no_source_bytes_but_sees_an_edit(make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from asset_pipeline import project as project_mod
+
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400, seed=1), "b.png": gradient(400, 400, seed=2)}})
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build(root, out=out, cache_dir=cache)
+    real = project_mod._hash_bytes
+    read: list[str] = []
+
+    def spy(path: Path) -> tuple[str, int]:
+        read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(project_mod, "_hash_bytes", spy)
+    assert build(root, out=out, cache_dir=cache, check=True).return_code == 0
+    assert read == []  # sizes and times unchanged: the remembered hashes are used
+    target = root / "thumbnails" / "en" / "b.png"
+    gradient(400, 400, seed=3).save(target)  # new content: new mtime (and size)
+    assert build(root, out=out, cache_dir=cache, check=True).return_code == 1
+    assert read == ["b.png"]
