@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from . import manifest as mf
 from .bundle import LOCK_TIMEOUT_S, check_out_dir, clean_stale, locked, read_tree, write_bundle
-from .cache import Cache, default_cache_dir, make_key
+from .cache import Cache, FileHashes, default_cache_dir, make_key
 from .config import Preset, Profile, load_preset, load_profile
 from .errors import AssetError, BuildFailed, ConfigError
 from .listing import check_project_listing
-from .project import Project, discover
+from .project import Project, discover, use_file_hashes
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
 from .work import (
     Failure,
@@ -191,9 +191,6 @@ def build(
     and `keep_going` is off; in both cases OUT is untouched.
     """
     root = Path(root)
-    from .cache import FileHashes
-    from .project import use_file_hashes
-
     hashes_root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
     with use_file_hashes(FileHashes(hashes_root)):
         return _build(root, out=out, preset=preset, platform=platform, max_bytes=max_bytes, jobs=jobs, check=check,
