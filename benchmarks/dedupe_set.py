@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from asset_pipeline.dedupe import srgb_to_lab  # one CIELAB conversion for the project
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 HERE = Path(__file__).resolve().parent
@@ -65,16 +66,6 @@ class Item:
 # ------------------------------------------------------------------ colour helpers
 
 
-def _srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 sRGB -> CIELAB (D65), float32."""
-    c = rgb.astype(np.float32) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], np.float32)
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883], np.float32)
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
-
-
 def _visible(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """RGB composited over grey, and a mask of the pixels that are not fully transparent."""
     rgba = im.convert("RGBA")
@@ -86,7 +77,7 @@ def _visible(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 def _mean_delta_e(a: Image.Image, b: Image.Image) -> float:
     ra, mask = _visible(a)
     rb, _ = _visible(b)
-    d = np.linalg.norm(_srgb_to_lab(ra) - _srgb_to_lab(rb), axis=-1)
+    d = np.linalg.norm(srgb_to_lab(ra) - srgb_to_lab(rb), axis=-1)
     return float(d[mask].mean()) if mask.any() else 0.0
 
 
