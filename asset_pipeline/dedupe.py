@@ -31,12 +31,11 @@ import numpy as np
 from PIL import Image
 
 from .config import DedupeSettings
-from .records import Finding, Fingerprint
+from .records import FINGERPRINT_VERSION, Finding, Fingerprint  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from .records import Probe
 
-FINGERPRINT_VERSION = 3  # part of the probe cache key: bump when fingerprints change
 HASH_BACKGROUND = (128, 128, 128)  # fixed, so transparent areas hash the same everywhere
 _SIDE = 128  # the squashed working copy every view is cut from
 _VIEW_KEEP = 0.95  # views keep 95 % of each side: crops up to ~5 % line up with one

@@ -298,7 +298,7 @@ def _build(
                 dropped.append(Dropped(source=src.rel, language=lang, reason="unreadable", message=reason))
             else:
                 by_lang.setdefault(lang, []).append(dataclasses.replace(probes[src.sha256], source=src))
-        dedupe_findings, kept = select_thumbnails(by_lang, project, preset_obj, profile, dropped)
+        dedupe_findings, kept = select_thumbnails(by_lang, project, preset_obj, profile, dropped, cache if use_cache else None)
         findings.extend(dedupe_findings)
 
         # pass 2: encode icons and kept thumbnails (decoding only what pass 1 did not)
@@ -339,7 +339,7 @@ def _build(
             failures.extend(Failure(source=f.source, reason=f"{f.message} [{f.code}]", kind="lint") for f in res.findings if f.level == "error")
     if "icon" not in assets or (failures and not keep_going):
         raise BuildFailed([AssetError(f.source, f.reason) for f in _unique(failures)])
-    findings.extend(_cross_language_findings(project, kept, settings))
+    findings.extend(_cross_language_findings(project, kept, settings, cache if use_cache else None))
     data = assemble_manifest(project, settings, assets, kept, dropped, findings)
     files = {a.path: a.data for a in assets.values()}
     files["manifest.json"] = mf.dumps(data)
@@ -378,25 +378,52 @@ def _sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return [uniq[k] for k in sorted(uniq)]
 
 
+def _memo(cache: Cache, kind: str, parts: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    """A JSON-able result of `compute`, kept in the cache under the hash of `parts`.
+
+    The dedupe decisions are a pure function of the fingerprints and settings; remembering them
+    lets a no-change rebuild skip numpy (and its import) altogether.
+    """
+    key = make_key(kind, **parts)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[0]["value"]
+    value = compute()
+    cache.put(key, {"value": value})
+    return value
+
+
+def _fp_parts(probes: Sequence[Probe]) -> list[Any]:
+    return [[p.source.rel, p.width, p.height, dataclasses.asdict(p.fingerprint)] for p in probes]
+
+
 def select_thumbnails(
-    by_lang: dict[str, list[Probe]], project: Project, preset: Preset, profile: Profile, dropped: list[Dropped]
+    by_lang: dict[str, list[Probe]], project: Project, preset: Preset, profile: Profile, dropped: list[Dropped],
+    cache: Cache | None = None,
 ) -> tuple[list[Finding], dict[str, list[Probe]]]:
     """Dedupe within each language, then cap at the profile's count, in order."""
-    from .dedupe import distances, find_duplicate_groups
-
     findings: list[Finding] = []
     kept: dict[str, list[Probe]] = {}
     limit = profile.thumbnail.max_count
+    allow = sorted(sorted(pair) for pair in project.not_duplicates)
     for lang, probes in by_lang.items():
-        groups = find_duplicate_groups(
-            [p.fingerprint for p in probes], pixels=[p.width * p.height for p in probes], settings=preset.dedupe,
-            keys=[p.source.rel for p in probes], not_duplicates=project.not_duplicates,
-        )
+
+        def decide(probes: list[Probe] = probes) -> list[list[Any]]:
+            from .dedupe import distances, find_duplicate_groups
+
+            groups = find_duplicate_groups(
+                [p.fingerprint for p in probes], pixels=[p.width * p.height for p in probes], settings=preset.dedupe,
+                keys=[p.source.rel for p in probes], not_duplicates=project.not_duplicates,
+            )
+            return [[g.keeper, [[d, distances(probes[d].fingerprint, probes[g.keeper].fingerprint)] for d in g.duplicates]]
+                    for g in groups]
+
+        parts = {"probes": _fp_parts(probes), "settings": dataclasses.asdict(preset.dedupe), "allow": allow}
+        groups = _memo(cache, "dedupe", parts, decide) if cache is not None else decide()
         gone: set[int] = set()
-        for g in groups:
-            keeper = probes[g.keeper]
-            for d in g.duplicates:
-                dist = distances(probes[d].fingerprint, keeper.fingerprint)
+        for keeper_i, dups in groups:
+            keeper = probes[keeper_i]
+            for d, dist in dups:
                 gone.add(d)
                 dropped.append(Dropped(source=probes[d].source.rel, language=lang, reason="duplicate",
                                        duplicate_of=keeper.source.rel, distance=dist["structure"], distances=dist))
@@ -410,11 +437,18 @@ def select_thumbnails(
     return findings, kept
 
 
-def _cross_language_findings(project: Project, kept: dict[str, list[Probe]], settings: BuildSettings) -> list[Finding]:
+def _cross_language_findings(project: Project, kept: dict[str, list[Probe]], settings: BuildSettings,
+                             cache: Cache | None = None) -> list[Finding]:
     """Warn when a language's thumbnails look like en's: probably art nobody localized."""
-    from .dedupe import unlocalized_findings
 
-    return unlocalized_findings(kept, settings.preset.dedupe)
+    def compute() -> list[dict[str, Any]]:
+        from .dedupe import unlocalized_findings
+
+        return [dataclasses.asdict(f) for f in unlocalized_findings(kept, settings.preset.dedupe)]
+
+    parts = {"kept": {lang: _fp_parts(ps) for lang, ps in sorted(kept.items())}, "settings": dataclasses.asdict(settings.preset.dedupe)}
+    found = _memo(cache, "unlocalized", parts, compute) if cache is not None else compute()
+    return [Finding(**f) for f in found]
 
 
 def assemble_manifest(

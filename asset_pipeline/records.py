@@ -58,6 +58,9 @@ class RenderSpec:
     lint: tuple[tuple[str, str], ...] = ()  # (check, level) from the profile; empty: all warn
 
 
+FINGERPRINT_VERSION = 3  # part of the probe cache key: bump when dedupe.fingerprint changes
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fingerprint:
     """What dedupe compares of one source, composited over a fixed background (see dedupe.py)."""

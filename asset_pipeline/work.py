@@ -19,7 +19,7 @@ from . import manifest as mf
 from .cache import Cache, make_key
 from .config import Preset, Profile
 from .errors import AssetError, EncodeError
-from .records import EncodedAsset, Finding, Fingerprint, Probe, RenderSpec, SourceFile
+from .records import FINGERPRINT_VERSION, EncodedAsset, Finding, Fingerprint, Probe, RenderSpec, SourceFile
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -99,8 +99,6 @@ def _cache(root: str | None) -> Cache:
 
 
 def probe_key(source: SourceFile, max_pixels: int, side: int) -> str:
-    from .dedupe import FINGERPRINT_VERSION
-
     return make_key("probe", sha256=source.sha256, side=side, max_pixels=max_pixels, fingerprint=FINGERPRINT_VERSION)
 
 
