@@ -6,6 +6,7 @@ killed build never leaves a half entry that a later build would trust.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,9 +28,21 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("asset-pipeline"))
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the package's own source: any code change (not only a release) misses the cache."""
+    h = hashlib.sha256(__version__.encode())
+    pkg = Path(__file__).resolve().parent
+    for path in sorted(pkg.rglob("*.py")):
+        h.update(path.relative_to(pkg).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def make_key(kind: str, **parts: Any) -> str:
-    """A stable key from JSON-able parts (the package version always included)."""
-    payload = json.dumps({"kind": kind, "version": __version__, **parts}, sort_keys=True, separators=(",", ":"), default=str)
+    """A stable key from JSON-able parts (the package version and code always included)."""
+    payload = json.dumps({"kind": kind, "version": __version__, "code": code_fingerprint(), **parts},
+                         sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
