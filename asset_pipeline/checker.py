@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from PIL import Image
 
 from . import manifest as mf
 from .config import Profile, load_profile
-from .errors import ConfigError
+from .errors import BundleError, ConfigError
 from .records import Finding
 
 MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"BM": "BMP"}
@@ -134,19 +133,10 @@ def check_targets(targets: list[Path], icons: list[Path], thumbnails: list[Path]
 
 def check_bundle(bundle: Path, *, platform: str | Path | None = None) -> CheckResult:
     """A bundle is good when its manifest is valid, every file matches its record, and every rule holds."""
-    if not bundle.is_dir():
-        msg = f"{bundle}: bundle folder not found"
-        raise ConfigError(msg)
-    mpath = bundle / "manifest.json"
     try:
-        data = json.loads(mpath.read_text("utf-8"))
-    except FileNotFoundError:
-        return CheckResult(problems=(f"{mpath}: missing",))
-    except (OSError, ValueError) as exc:
-        return CheckResult(problems=(f"{mpath}: not valid JSON ({exc})",))
-    schema_problems = [f"manifest.json: {p}" for p in mf.validate(data)]
-    if schema_problems:
-        return CheckResult(problems=tuple(schema_problems))
+        data = mf.read(bundle)
+    except BundleError as exc:
+        return CheckResult(problems=tuple(exc.problems) or (str(exc),))
     profile = load_profile(platform or data["platform"]["name"])
     problems: list[str] = []
     checked: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -37,3 +38,26 @@ def validate(data: Any) -> list[str]:
         where = "/".join(map(str, err.absolute_path)) or "(root)"
         out.append(f"{where}: {err.message}")
     return out
+
+
+def read(bundle: Path) -> dict[str, Any]:
+    """A bundle's manifest.json, valid against the schema; one-line errors naming the file."""
+    from .errors import BundleError, ConfigError
+
+    if not bundle.is_dir():
+        msg = f"{bundle}: bundle folder not found"
+        raise ConfigError(msg)
+    path = bundle / "manifest.json"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        msg = f"{path}: missing (not a bundle?)"
+        raise BundleError(msg) from None
+    except (OSError, ValueError) as exc:
+        msg = f"{path}: not valid JSON ({exc})"
+        raise BundleError(msg) from None
+    problems = validate(data)
+    if problems:
+        msg = f"{path}: does not match the manifest schema ({problems[0]})"
+        raise BundleError(msg, [f"manifest.json: {p}" for p in problems])
+    return data  # type: ignore[no-any-return]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from . import manifest as mf
 from .bundle import locked
-from .errors import BundleError, ConfigError, OutputError
+from .errors import ConfigError, OutputError
 from .review import project_matches
 
 REPORT_NAME = "report.html"
@@ -27,23 +26,7 @@ class ReportResult:
 
 def read_manifest(bundle: Path) -> dict[str, Any]:
     """The bundle's manifest, valid against the schema, or a one-line error."""
-    if not bundle.is_dir():
-        msg = f"{bundle}: bundle folder not found"
-        raise ConfigError(msg)
-    path = bundle / "manifest.json"
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        msg = f"{path}: missing (not a bundle?)"
-        raise BundleError(msg) from None
-    except (OSError, ValueError) as exc:
-        msg = f"{path}: not valid JSON ({exc})"
-        raise BundleError(msg) from None
-    problems = mf.validate(data)
-    if problems:
-        msg = f"{path}: does not match the manifest schema ({problems[0]})"
-        raise BundleError(msg, problems)
-    return data  # type: ignore[no-any-return]
+    return mf.read(bundle)
 
 
 def default_project(bundle: Path, manifest: dict[str, Any]) -> Path | None:
