@@ -102,7 +102,7 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
     """Build the bundle of PROJECT (default: the current folder)."""
     from .pipeline import build as run_build
 
-    with out_progress(not as_json) as progress:
+    with term.progress_reporter(not as_json) as progress:
         try:
             result = run_build(project, out=out, preset=preset, platform=platform, max_bytes=max_bytes, jobs=jobs,
                                check=check, keep_going=keep_going, cache_dir=cache_dir, use_cache=not no_cache,
@@ -140,10 +140,6 @@ def build(project: Path, out: Path | None, preset: str | None, platform: str | N
             term.info(f"wrote {result.out}: {len(result.assets)} assets, {total:,} bytes, "
                      f"{len(result.dropped)} dropped, {len(result.findings)} warnings")
     sys.exit(result.return_code)
-
-
-def out_progress(enabled: bool) -> Any:
-    return term.progress_reporter(enabled)
 
 
 @main.command()

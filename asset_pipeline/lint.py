@@ -29,6 +29,7 @@ from PIL import Image
 from scipy import ndimage as ndi  # type: ignore[import-untyped]
 
 from .config import LINT_CODES, Profile
+from .quality import flatten
 from .records import Finding, RenderSpec, SourceFile
 
 # --- thresholds (see benchmarks/lint_eval.py for the sweep that picked each one) --------------
@@ -73,13 +74,6 @@ def enabled(levels: Iterable[tuple[str, str]]) -> frozenset[str]:
 
 
 # --- measurements --------------------------------------------------------------------------
-
-
-def _flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    if image.mode != "RGBA":
-        return image.convert("RGB")
-    base = Image.new("RGBA", image.size, background + (255,))
-    return Image.alpha_composite(base, image).convert("RGB")
 
 
 def _luma(image: Image.Image) -> np.ndarray:
@@ -313,7 +307,7 @@ def lint_image(
                 code="rounded_corners", source=source, value=round(radius, 3),
                 message=f"corners look pre-rounded (radius {radius:.0%} of the art's side): the portal rejects rounded corners; give square, full-bleed art",
             ))
-    flat = _flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
+    flat = flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
     if todo & {"qr_code", "barcode"}:
         area = float(image.width * image.height)
         for name, label, (x0, y0, x1, y1) in sorted(find_codes(flat)):
@@ -350,7 +344,7 @@ def lint_rendition(
     A JPEG carries no alpha, so the image is flattened onto the spec's background first.
     `upstream` holds the load/render/encode findings: render's `upscaled` is levelled here too.
     """
-    shipped = _flatten(image, spec.background) if shipped_format == "JPEG" else image
+    shipped = flatten(image, spec.background) if shipped_format == "JPEG" else image
     found = lint_image(shipped, role=spec.role, source=source, background=spec.background, checks=enabled(spec.lint))
     return apply_levels([*upstream, *found], spec.lint)
 

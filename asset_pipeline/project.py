@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import languages as lang_tags
-from .config import parse_color
 from .cache import FileHashes
+from .config import parse_color
 from .errors import ConfigError
 from .records import FITS, SourceFile
 
