@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError, features
 
+from . import png_strips
 from .colour import SRGB, to_srgb
 from .errors import AssetError, ImageTooLarge, UnreadableImage
 from .records import Finding, SourceFile
@@ -228,25 +229,30 @@ def _converter(im: Image.Image) -> Convert | None:
     return lambda p: p.convert(target)
 
 
-def _shrink_and_normalize(im: Image.Image, step: int) -> Image.Image:
+def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False) -> Image.Image:
     """`im` in a light mode, `reduce(step)`-ed, without a full-size copy of the image.
 
     Strips are a multiple of `step` rows tall, so the result is identical to reducing the
-    whole image; each strip is converted, reduced and pasted, then dropped.
+    whole image; each strip is converted, reduced and pasted, then dropped. `streamed`: `im` is
+    an unloaded PNG whose strips are decoded one at a time (png_strips.py), so not even the
+    decode is held whole.
     """
     convert = _converter(im)
     if step <= 1:
         return convert(im) if convert is not None else im
-    if convert is None and im.mode in ("L", "RGB", "CMYK"):
+    if convert is None and im.mode in ("L", "RGB", "CMYK") and not streamed:
         return im.reduce(step)  # no conversion and no premultiplying: Pillow reduces without a copy
     w, h = im.size
-    rows = step * max(1, STRIP_PIXELS // max(1, w * step))
+    # a streamed strip passes through four buffers (inflated rows, decoded strip, Pillow's
+    # premultiplied copy, the reduced part): a quarter of the usual strip keeps them in cache
+    pixels = STRIP_PIXELS // 4 if streamed else STRIP_PIXELS
+    rows = step * max(1, pixels // max(1, w * step))
+    parts = png_strips.strips(im, rows) if streamed else ((im.crop((0, y, w, min(h, y + rows))), 0) for y in range(0, h, rows))
     out: Image.Image | None = None
-    for y in range(0, h, rows):
-        part = im.crop((0, y, w, min(h, y + rows)))
+    for y, (part, top) in zip(range(0, h, rows), parts, strict=True):
         if convert is not None:
             part = convert(part)
-        part = part.reduce(step)
+        part = part.reduce(step, box=(0, top, w, part.height))
         if out is None:
             out = Image.new(part.mode, (math.ceil(w / step), math.ceil(h / step)))
         out.paste(part, (0, y // step))
@@ -257,9 +263,11 @@ def _shrink_and_normalize(im: Image.Image, step: int) -> Image.Image:
 # --- the loader ----------------------------------------------------------------------------------
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: Image.Image, *, loaded: bool = True) -> int:
     try:
-        value = im.getexif().get(0x0112, 1)
+        # an unloaded PNG's own getexif() would decode it whole to look for a late eXIf chunk;
+        # png_strips has read those chunks already
+        value = (im.getexif() if loaded else Image.Image.getexif(im)).get(0x0112, 1)
     except Exception:  # corrupt EXIF: the pixels may still be fine
         return 1
     return value if isinstance(value, int) and value in range(1, 9) else 1
@@ -328,13 +336,15 @@ def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tu
     if fmt in ("JPEG", "MPO") and factor >= 2:
         # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
         im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
-    im.load()
-    # read after load: a PNG's eXIf may follow its pixels, and Pillow's TIFF reader turns the
+    step = int(_shrink_factor(*im.size, shrink_to))
+    streamed = step >= 2 and png_strips.streamable(im)
+    if not streamed:
+        im.load()
+    out = _shrink_and_normalize(im, step, streamed=streamed)
+    # read after the pixels: a PNG's eXIf may follow them, and Pillow's TIFF reader turns the
     # image itself and clears the tag (reading it earlier would turn TIFFs twice); an AVIF's
     # irot/imir boxes arrive as this same tag
-    orientation = _orientation(im)
-    step = int(_shrink_factor(*im.size, shrink_to))
-    out = _shrink_and_normalize(im, step)
+    orientation = _orientation(im, loaded=not streamed)
     if orientation in _ORIENT:
         out = out.transpose(_ORIENT[orientation])
     out, icc_findings = to_srgb(out, icc if isinstance(icc, bytes) else None, rel)

@@ -32,13 +32,59 @@ def _rows(arr: np.ndarray) -> bytes:
     return b"".join(b"\x00" + row.tobytes() for row in arr)
 
 
-def png_bytes(arr: np.ndarray, *, interlace: bool = False, extra_chunks: tuple[bytes, ...] = ()) -> bytes:
-    """A PNG of `arr` (HxW or HxWxC, uint8 or uint16; 16-bit samples are written big-endian)."""
+def _paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+
+
+def _filtered_rows(samples: np.ndarray, bpp: int, filters: tuple[int, ...]) -> bytes:
+    """Scanlines with filter type filters[y % len(filters)] before row y (PNG spec, section 9.2)."""
+    out = []
+    prev = np.zeros(samples.shape[1], np.int32)
+    for y, row8 in enumerate(samples):
+        kind = filters[y % len(filters)]
+        row = row8.astype(np.int32)
+        left = np.concatenate([np.zeros(bpp, np.int32), row[:-bpp]])
+        upleft = np.concatenate([np.zeros(bpp, np.int32), prev[:-bpp]])
+        if kind == 0:
+            pred = np.zeros_like(row)
+        elif kind == 1:
+            pred = left
+        elif kind == 2:
+            pred = prev
+        elif kind == 3:
+            pred = (left + prev) // 2
+        else:
+            pred = np.array([_paeth(int(a), int(b), int(c)) for a, b, c in zip(left, prev, upleft, strict=True)], np.int32)
+        out.append(bytes([kind]) + ((row - pred) % 256).astype(np.uint8).tobytes())
+        prev = row
+    return b"".join(out)
+
+
+def png_bytes(
+    arr: np.ndarray, *, interlace: bool = False, extra_chunks: tuple[bytes, ...] = (),
+    filters: tuple[int, ...] = (0,), chunks_after: tuple[bytes, ...] = (), idat_size: int = 0,
+) -> bytes:
+    """A PNG of `arr` (HxW or HxWxC, uint8 or uint16; 16-bit samples are written big-endian).
+
+    `filters` cycles the row filter types (8-bit, non-interlaced only); `chunks_after` go
+    between the pixels and IEND; `idat_size` > 0 splits the pixel data over IDAT chunks of
+    that many bytes.
+    """
     if arr.ndim == 2:
         arr = arr[..., None]
     h, w, c = arr.shape
     depth = 16 if arr.dtype == np.uint16 else 8
     samples = arr.astype(">u2" if depth == 16 else np.uint8).reshape(h, w * c)
+    if filters != (0,):
+        assert depth == 8 and not interlace
+        raw = _filtered_rows(samples, c, filters)
+        stream = zlib.compress(raw, 9)
+        size = idat_size or len(stream)
+        idats = b"".join(png_chunk(b"IDAT", stream[i : i + size]) for i in range(0, len(stream), size))
+        return (PNG_SIGNATURE + ihdr(w, h, depth, _COLOUR_TYPES[c]) + b"".join(extra_chunks) + idats
+                + b"".join(chunks_after) + png_chunk(b"IEND", b""))
     if not interlace:
         raw = _rows(samples)
     else:

@@ -1,0 +1,168 @@
+"""Decode an 8-bit, non-interlaced PNG a strip of rows at a time, so a big source is never held whole.
+
+Pillow decodes a PNG into one full-size image (a 4000x4000 RGBA source is 64 MB before the
+loader can shrink it). Here the IDAT stream is inflated incrementally with zlib, and each
+strip's filtered rows go to Pillow's own PNG row decoder, so unfiltering and unpacking stay
+Pillow's. The one thing a strip lacks is the row above it, which the Up, Average and Paeth
+filters of its first row read: it is put in front, unfiltered (filter type 0), taken from the
+end of the previous strip. That works where Pillow's unpacked bytes equal the file's raw bytes:
+8-bit L, LA, RGB, RGBA and palette images (everything else is decoded whole, as before). The
+re-wrap is a run of stored deflate blocks (a copy). Inflating with zlib-ng rather than the
+system zlib is what makes this faster than Pillow's own decode, not only smaller (docs/formats.md).
+
+Metadata chunks after the pixels (an eXIf some tools write there, text chunks) are read into
+`image.info` the way Pillow's own reader does, so orientation is found wherever it is.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from PIL import Image, PngImagePlugin
+
+try:  # 5x faster inflate than the system zlib Python links against
+    from zlib_ng import zlib_ng as zlib
+except ImportError:  # pragma: no cover - a platform without zlib-ng wheels
+    import zlib  # type: ignore[no-redef]
+
+# modes whose unpacked row bytes (Image.tobytes) are the PNG's raw row bytes
+_CHANNELS = {"L": 1, "P": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+_READ = 1 << 16  # IDAT bytes read from the file at a time
+_TEXT_CHUNKS = {b"eXIf", b"tEXt", b"zTXt", b"iTXt"}
+_STORED_MAX = 0xFFFF  # bytes in one stored deflate block
+_ZLIB_HEADER = b"\x78\x01"
+
+
+def _feed(decoder: Any, *pieces: bytes) -> None:
+    """Hand `pieces` to Pillow's zip decoder as stored (uncompressed) deflate blocks.
+
+    No block is marked final: the decoder stops once the strip's rows are filled, so the
+    stream needs no end and no checksum. Block by block, so the strip is never copied whole.
+    """
+    decoder.decode(_ZLIB_HEADER)
+    for piece in pieces:
+        view = memoryview(piece)
+        for i in range(0, len(piece), _STORED_MAX):
+            n = min(_STORED_MAX, len(piece) - i)
+            decoder.decode(struct.pack("<BHH", 0, n, n ^ 0xFFFF) + view[i : i + n])
+
+
+def streamable(im: Image.Image) -> bool:
+    """Whether `im` (opened, not loaded) can be decoded strip by strip."""
+    if not isinstance(im, PngImagePlugin.PngImageFile) or im.info.get("interlace") or getattr(im, "is_animated", False):
+        return False
+    if len(im.tile) != 1 or im.png is None:
+        return False
+    name, box, _offset, args = im.tile[0]
+    rawmode = args if isinstance(args, str) else None
+    return name == "zip" and box == (0, 0, *im.size) and rawmode == im.mode and im.mode in _CHANNELS
+
+
+class _Inflater:
+    """The IDAT chunks' zlib stream, inflated on demand, never more than asked for at once."""
+
+    def __init__(self, fp: Any, offset: int) -> None:
+        self.fp = fp
+        self.left = 0  # data bytes of the current IDAT chunk not read yet
+        self.z = zlib.decompressobj()
+        fp.seek(offset - 8)
+        if not self._next_chunk():
+            raise OSError("image file is truncated (no image data)")
+
+    def _next_chunk(self) -> bool:
+        head = self.fp.read(8)
+        if len(head) < 8:
+            return False
+        length, cid = struct.unpack(">I4s", head)
+        if cid != b"IDAT":
+            self.fp.seek(-8, 1)
+            return False
+        self.left = length
+        return True
+
+    def read(self, n: int) -> bytes:
+        """Exactly `n` inflated bytes; OSError when the file ends first."""
+        parts, have = [], 0
+        while have < n:
+            data = self.z.unconsumed_tail
+            if not data:
+                if self.left == 0:
+                    self.fp.read(4)  # the chunk's CRC (Pillow's reader does not check it either)
+                    if not self._next_chunk():
+                        raise OSError(f"image file is truncated ({n - have} bytes of pixel data missing)")
+                    continue
+                data = self.fp.read(min(self.left, _READ))
+                if not data:
+                    raise OSError("image file is truncated")
+                self.left -= len(data)
+            got = self.z.decompress(data, n - have)
+            if not got and self.z.eof:
+                raise OSError("image data ends early (corrupt zlib stream)")
+            parts.append(got)
+            have += len(got)
+        return b"".join(parts)
+
+    def finish(self) -> None:
+        """Leave the file just after the last IDAT chunk's CRC."""
+        while True:
+            self.fp.seek(self.left, 1)
+            self.fp.read(4)
+            self.left = 0
+            if not self._next_chunk():
+                return
+
+
+def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int]]:
+    """`im`'s pixels as consecutive strips of `rows` rows (the last may be shorter), in `im.mode`.
+
+    Each strip comes as (image, top): its rows start at `top` (1 when the row above, the
+    filters' context, is in front of them). Palette strips carry the palette and transparency,
+    so they convert as the whole image would. Afterwards the metadata chunks that follow the
+    pixels are in `im.info`.
+    """
+    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None
+    w, h = im.size
+    row_bytes = w * _CHANNELS[im.mode]
+    src = _Inflater(im.fp, im.tile[0][2])
+    above = b""  # the previous strip's last row with filter type 0 (None) in front
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        top = 1 if above else 0
+        strip = Image.new(im.mode, (w, n + top), None)  # not cleared: the decoder fills every row
+        if im.mode == "P" and im.palette is not None:
+            strip.putpalette(im.palette.palette, im.palette.rawmode or "RGB")
+        if "transparency" in im.info:  # a tRNS key colour or palette alphas
+            strip.info["transparency"] = im.info["transparency"]
+        decoder = Image._getdecoder(im.mode, "zip", im.mode)
+        try:
+            decoder.setimage(strip.im, (0, 0, w, n + top))
+            _feed(decoder, above, src.read(n * (row_bytes + 1)))
+        finally:
+            decoder.cleanup()
+        above = b"\x00" + strip.crop((0, n + top - 1, w, n + top)).tobytes()
+        yield strip, top
+    src.finish()
+    _read_trailing_chunks(im)
+
+
+def _read_trailing_chunks(im: PngImagePlugin.PngImageFile) -> None:
+    """eXIf and text chunks after IDAT go into `im.info` through Pillow's chunk handlers."""
+    png, fp = im.png, im.fp
+    assert png is not None and fp is not None
+    try:
+        while True:
+            head = fp.read(8)
+            if len(head) < 8:
+                return
+            length, cid = struct.unpack(">I4s", head)
+            if cid == b"IEND":
+                return
+            if cid in _TEXT_CHUNKS:
+                png.call(cid, fp.tell(), length)
+            else:
+                fp.seek(length, 1)
+            fp.read(4)
+    except Exception:  # damaged metadata after complete pixels: the pixels are still good
+        return

@@ -1,0 +1,144 @@
+"""Strip-wise PNG decoding (png_strips.py) gives exactly Pillow's whole-image decode, in less memory."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rawimages
+from PIL import Image
+
+from asset_pipeline import load as load_mod
+from asset_pipeline import png_strips
+from asset_pipeline.errors import UnreadableImage
+from asset_pipeline.load import load_image
+from asset_pipeline.records import SourceFile
+
+W, H = 61, 47  # odd sizes: the last strip and the last reduced row are partial
+
+
+def _source(tmp_path: Path, name: str, data: bytes) -> SourceFile:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return SourceFile(path=path, rel=name, sha256="0" * 64, size=len(data))
+
+
+def _art(channels: int, seed: int = 0) -> np.ndarray:
+    """Noise over gradients: every filter type has real work to do."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:H, 0:W]
+    base = (x * 4 + y * 3)[..., None] + np.arange(channels) * 50
+    return ((base + rng.integers(0, 40, (H, W, channels))) % 256).astype(np.uint8)
+
+
+def _both(src: SourceFile, keep: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Image.Image, Image.Image]:
+    """(streamed, whole-image) loads of `src` with tiny strips (many boundaries)."""
+    monkeypatch.setattr(load_mod, "STRIP_PIXELS", W * 20)  # streamed strips are a quarter of this
+    calls = []
+    real = png_strips.strips
+
+    def counting(im: Image.Image, rows: int):  # type: ignore[no-untyped-def]
+        calls.append(rows)
+        return real(im, rows)
+
+    monkeypatch.setattr(png_strips, "strips", counting)
+    streamed = load_image(src, shrink_to=("short", keep)).image
+    assert calls, "the strip-wise decoder was not used"
+    monkeypatch.setattr(png_strips, "streamable", lambda im: False)
+    whole = load_image(src, shrink_to=("short", keep)).image
+    return streamed, whole
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("step_keep", [9, 15])  # reduce by 5 and by 3
+def test_every_filter_type_at_every_strip_boundary_matches_pillow(channels: int, step_keep: int, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # rows cycle through None, Sub, Up, Average, Paeth, so each strip starts on each kind in turn;
+    # 500-byte IDAT chunks put chunk boundaries inside rows
+    data = rawimages.png_bytes(_art(channels, seed=channels), filters=(0, 1, 2, 3, 4), idat_size=500)
+    streamed, whole = _both(_source(tmp_path, "f.png", data), step_keep, monkeypatch)
+    assert streamed.mode == whole.mode and streamed.size == whole.size
+    assert streamed.tobytes() == whole.tobytes()
+    with Image.open(io.BytesIO(data)) as im:  # and Pillow's own decoder reads the file as we wrote it
+        assert np.array_equal(np.asarray(im).reshape(H, W, channels), _art(channels, seed=channels))
+
+
+@pytest.mark.parametrize("kind", ["P", "P-trns", "RGB-trns", "L-trns", "RGBA-pillow"])
+def test_pillow_written_pngs_with_palettes_and_transparency_match(kind: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    rgb = Image.fromarray(_art(3))
+    buf = io.BytesIO()
+    if kind.startswith("P"):
+        pal = rgb.quantize(40)
+        pal.save(buf, "PNG", **({"transparency": bytes(range(0, 240, 6))} if kind == "P-trns" else {}))
+    elif kind == "RGB-trns":
+        rgb.save(buf, "PNG", transparency=tuple(int(v) for v in _art(3)[3, 3]))
+    elif kind == "L-trns":
+        rgb.convert("L").save(buf, "PNG", transparency=int(_art(3)[3, 3].mean()) // 1)
+    else:
+        rgba = rgb.copy()
+        rgba.putalpha(Image.fromarray(_art(1)[..., 0]))
+        rgba.save(buf, "PNG")
+    streamed, whole = _both(_source(tmp_path, "p.png", buf.getvalue()), 15, monkeypatch)
+    assert streamed.mode == whole.mode and streamed.tobytes() == whole.tobytes()
+
+
+def test_exif_orientation_after_the_pixels_is_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 clockwise to display
+    raw = exif.tobytes()
+    raw = raw[6:] if raw.startswith(b"Exif\x00\x00") else raw
+    data = rawimages.png_bytes(_art(3), filters=(4,), chunks_after=(rawimages.png_chunk(b"eXIf", raw),))
+    streamed, whole = _both(_source(tmp_path, "o.png", data), 9, monkeypatch)
+    assert streamed.size == whole.size and streamed.height > streamed.width  # turned upright
+    assert streamed.tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.7, 0.95])
+def test_truncated_pixel_data_is_one_error_naming_the_file(keep: float, tmp_path: Path) -> None:
+    data = rawimages.png_bytes(_art(4), filters=(1, 4), idat_size=300)
+    end = data.rindex(b"IEND") - 4
+    src = _source(tmp_path, "cut.png", data[: int(end * keep)])
+    with pytest.raises(UnreadableImage, match=r"truncated or corrupt") as info:
+        load_image(src, shrink_to=("short", 9))
+    assert info.value.source == "cut.png" and "\n" not in str(info.value)
+
+
+def test_interlaced_and_16_bit_pngs_are_decoded_whole() -> None:
+    for data in (rawimages.png_bytes(_art(3), interlace=True), rawimages.png_bytes(_art(3).astype(np.uint16) * 257)):
+        with Image.open(io.BytesIO(data)) as im:
+            assert not png_strips.streamable(im)
+    with Image.open(io.BytesIO(rawimages.png_bytes(_art(3), filters=(2,)))) as im:
+        assert png_strips.streamable(im)
+
+
+def test_a_big_rgba_png_is_never_held_whole(tmp_path: Path) -> None:
+    """A 3000x3000 RGBA PNG (36 MB decoded) shrunk to 1000 px: the peak is the strips and the result."""
+    path = tmp_path / "big.png"
+    ramp = Image.linear_gradient("L").resize((3000, 3000))
+    rgba = Image.merge("RGBA", (ramp, Image.effect_noise((3000, 3000), 40), ramp.transpose(Image.Transpose.ROTATE_90), ramp))
+    rgba.save(path, compress_level=1)
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from asset_pipeline.load import load_image
+        from asset_pipeline.records import SourceFile
+
+        def status(key):
+            with open("/proc/self/status") as fh:
+                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key))
+
+        before = status("VmRSS:")
+        loaded = load_image(SourceFile(path=Path({str(path)!r}), rel="x", sha256="", size=0), shrink_to=("short", 1000))
+        print(status("VmHWM:") - before, *loaded.image.size)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    peak, w, h = (int(v) for v in r.stdout.split())
+    assert (w, h) == (1000, 1000)
+    # the result is 4 MB; Pillow's whole decode alone would be 36 MB
+    assert peak < 0.35 * 3000 * 3000 * 4, peak
