@@ -229,6 +229,48 @@ def _converter(im: Image.Image) -> Convert | None:
     return lambda p: p.convert(target)
 
 
+PRECISE_BELOW = 64  # output alpha under which Pillow's 8-bit premultiplied reduce loses colour
+
+
+def reduce_rgba(im: Image.Image, step: int, top: int = 0) -> Image.Image:
+    """`im.reduce(step)` of rows `top`.. of an RGBA image, with exact colour in faint, flat alpha.
+
+    Pillow averages premultiplied 8-bit values, so a pixel whose alpha comes out as `a` has
+    only `a` levels of colour: in a glow or soft shadow (alpha 1-16) colours come out tens of
+    levels off, which nobody sees but a lossless PNG pays for (+50 % bytes on the corpus'
+    planet). Where a block's alpha is flat, sum(colour * alpha) / sum(alpha) is the plain mean
+    of its colours, which Pillow computes fast from the same bytes read as RGBX. Anti-aliased
+    edges (alpha varying inside the block) keep Pillow's value: a few pixels, and at low alpha
+    their colour error stays under a level once composited.
+    """
+    w, h = im.size
+    fast = im.reduce(step, box=(0, top, w, h))
+    fh, fw = (h - top) // step, w // step  # whole blocks (a partial edge block keeps Pillow's value)
+    if fh == 0 or fw == 0:
+        return fast
+    alpha = np.asarray(fast.getchannel("A"))[:fh, :fw]
+    low = (alpha > 0) & (alpha < PRECISE_BELOW)
+    if not low.any():
+        return fast
+    src = np.asarray(im)[top : top + fh * step, : fw * step]
+    a = src[..., 3]
+    amax, amin = a[::step, ::step].copy(), a[::step, ::step].copy()
+    for dy in range(step):
+        for dx in range(step):
+            np.maximum(amax, a[dy::step, dx::step], out=amax)
+            np.minimum(amin, a[dy::step, dx::step], out=amin)
+    flat = low & (amax - amin <= 1)
+    if not flat.any():
+        return fast
+    if not src.flags.c_contiguous:  # the RGBX view below reads the buffer as it is
+        src = np.ascontiguousarray(src)
+    plain = Image.frombuffer("RGBX", (fw * step, fh * step), src, "raw", "RGBX", 0, 1).reduce(step)
+    # its fourth band is the mean alpha, as Pillow's own: the bytes are an RGBA image already
+    plain = Image.frombuffer("RGBA", plain.size, plain.tobytes(), "raw", "RGBA", 0, 1)
+    fast.paste(plain, (0, 0), Image.fromarray(flat.view(np.uint8) * np.uint8(255)))
+    return fast
+
+
 def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False) -> Image.Image:
     """`im` in a light mode, `reduce(step)`-ed, without a full-size copy of the image.
 
@@ -252,7 +294,7 @@ def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False)
     for y, (part, top) in zip(range(0, h, rows), parts, strict=True):
         if convert is not None:
             part = convert(part)
-        part = part.reduce(step, box=(0, top, w, part.height))
+        part = reduce_rgba(part, step, top) if part.mode == "RGBA" else part.reduce(step, box=(0, top, w, part.height))
         if out is None:
             out = Image.new(part.mode, (math.ceil(w / step), math.ceil(h / step)))
         out.paste(part, (0, y // step))

@@ -69,7 +69,8 @@ class _Inflater:
         self.z = zlib.decompressobj()
         fp.seek(offset - 8)
         if not self._next_chunk():
-            raise OSError("image file is truncated (no image data)")
+            msg = "image file is truncated (no image data)"
+            raise OSError(msg)
 
     def _next_chunk(self) -> bool:
         head = self.fp.read(8)
@@ -91,15 +92,18 @@ class _Inflater:
                 if self.left == 0:
                     self.fp.read(4)  # the chunk's CRC (Pillow's reader does not check it either)
                     if not self._next_chunk():
-                        raise OSError(f"image file is truncated ({n - have} bytes of pixel data missing)")
+                        msg = f"image file is truncated ({n - have} bytes of pixel data missing)"
+                        raise OSError(msg)
                     continue
                 data = self.fp.read(min(self.left, _READ))
                 if not data:
-                    raise OSError("image file is truncated")
+                    msg = "image file is truncated"
+                    raise OSError(msg)
                 self.left -= len(data)
             got = self.z.decompress(data, n - have)
             if not got and self.z.eof:
-                raise OSError("image data ends early (corrupt zlib stream)")
+                msg = "image data ends early (corrupt zlib stream)"
+                raise OSError(msg)
             parts.append(got)
             have += len(got)
         return b"".join(parts)

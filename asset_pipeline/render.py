@@ -20,6 +20,7 @@ from .records import FITS, Finding, RenderSpec
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
 LANCZOS_SUPPORT = 3.0  # Pillow's LANCZOS is Lanczos-3
 REDUCING_GAP = 2.0  # box-reduce first only while the remaining LANCZOS step is >= 2x (Pillow's idea)
+# (a preset's render.reducing_gap overrides it: the loader has shrunk the source to that gap already)
 
 # sRGB transfer curve (IEC 61966-2-1): 8-bit in, float32 out, and a 16-bit-indexed table back,
 # fine enough that every 8-bit value survives the round trip exactly
@@ -78,8 +79,12 @@ def _premultiplied_linear_band(part: Image.Image, channel: int) -> Image.Image:
     return band
 
 
-def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool) -> Image.Image:
+def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
+           reducing_gap: float = REDUCING_GAP) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
+
+    Where the ratio is at least twice `reducing_gap`, an integer box reduce comes first so the
+    LANCZOS step is between `reducing_gap` and twice that (Pillow's `reducing_gap`).
 
     The linear path works one band at a time, and only on the region the filter reads, so it
     holds one float band (4 bytes a pixel of that region) on top of the image; Pillow's own
@@ -87,13 +92,13 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     """
     if not linear:
         # Pillow premultiplies RGBA itself; reducing_gap box-reduces first where the ratio is >= 4
-        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=reducing_gap)
     region = _region(im.size, size, box)
     part = im.crop(region) if region != (0, 0, *im.size) else im
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
     # light, so fine detail keeps its brightness): the LANCZOS step then reads ~4x fewer pixels
-    step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // REDUCING_GAP)
+    step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // reducing_gap)
 
     def shrink(band: Image.Image) -> Image.Image:
         if step < 2:
@@ -165,7 +170,7 @@ def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
     return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
-def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) -> Rendition:
+def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, reducing_gap: float = REDUCING_GAP) -> Rendition:
     """Fit `loaded` to `spec` (never modifies `loaded.image`)."""
     im = loaded.image
     w, h = im.size
@@ -178,7 +183,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
     if spec.fit == "contain":
         scale = min(tw / w, th / h)
         nw, nh = min(tw, max(1, round(w * scale))), min(th, max(1, round(h * scale)))
-        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light)
+        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light, reducing_gap=reducing_gap)
         canvas = Image.new(im.mode, (tw, th), spec.background + ((255,) if im.mode == "RGBA" else ()))
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
@@ -192,7 +197,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2
         box = (x0, y0, x0 + cw, y0 + ch)
-        out = resize(im, (tw, th), box, linear=linear_light)
+        out = resize(im, (tw, th), box, linear=linear_light, reducing_gap=reducing_gap)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
         cropped = 1.0 - (cw * ch) / (w * h)
         if cropped > COVER_CROP_WARN:

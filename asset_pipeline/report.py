@@ -63,11 +63,13 @@ def progress_reporter(enabled: bool) -> Iterator[Any]:
         yield None
         return
     if is_ci():
-        said: set[str] = set()
+        said: set[tuple[str, bool]] = set()
 
         def plain(stage: str, done: int, total: int) -> None:
-            if done == total and stage not in said and total:
-                said.add(stage)
+            # a line when a stage starts and one when it ends: a CI log shows what a slow step was doing
+            end = done == total
+            if total and (end or done == 0) and (stage, end) not in said:
+                said.add((stage, end))
                 click.echo(f"{stage}: {done}/{total}", err=True)
 
         yield plain

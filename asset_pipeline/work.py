@@ -1,8 +1,10 @@
 """What worker processes do, and the records that cross the process boundary.
 
-Pass 1 (`prepare`): decode a source once; fingerprint it if it is a thumbnail candidate, and
-render every size it is needed at whose encoding is not cached yet. Pass 2 (`encode`): encode
-one rendition under the cap (or, for a source pass 1 did not touch, decode and render it first).
+`prepare` decodes a source once and, from that one decode, fingerprints it (thumbnail
+candidates), encodes the renditions that ship whatever dedupe decides (icons), and renders the
+ones that wait for dedupe (thumbnails), which travel back as pixels at their target size.
+`encode` encodes one of those once dedupe keeps it (decoding the source itself when no pixels
+were made for it, e.g. when only its fingerprint was cached).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +28,12 @@ from .records import FINGERPRINT_VERSION, EncodedAsset, Finding, Fingerprint, Pr
 if TYPE_CHECKING:
     from PIL import Image
 
+    from .load import LoadedImage
+    from .render import Rendition
+
 log = logging.getLogger("asset_pipeline")
 
 PROBE_SIDE = 256  # a probe-only decode keeps this much: enough for 64-bit hashes, cheap for JPEG
-GAP = 2  # decode at >= 2x the target so the final LANCZOS has room (Pillow's reducing_gap idea)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +79,8 @@ class Pixels:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrepareTask:
     source: SourceFile
-    specs: tuple[RenderSpec, ...]  # renditions to make now (their encodings are not cached)
+    encode: tuple[RenderSpec, ...]  # renditions that ship whatever dedupe decides: encoded here
+    render: tuple[RenderSpec, ...]  # renditions waiting for dedupe: sent back as pixels
     decode_side: int  # what the decode keeps (part of the probe's cache key)
     need_probe: bool
     preset: Preset
@@ -83,12 +90,17 @@ class PrepareTask:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepared:
     probe: Probe | None
+    encoded: dict[RenderSpec, EncodedAsset | Failure] = field(default_factory=dict, repr=False)
     renditions: dict[RenderSpec, Pixels] = field(default_factory=dict, repr=False)
 
 
-def decode_side(specs: tuple[RenderSpec, ...]) -> int:
-    """How large a decode must stay for the largest of `specs` (or just for hashing)."""
-    return max((max(s.width, s.height) * GAP for s in specs), default=PROBE_SIDE)
+def decode_side(specs: tuple[RenderSpec, ...], gap: float) -> int:
+    """How large a decode must stay for the largest of `specs` (or just for hashing).
+
+    `gap` is the preset's render.reducing_gap: the loader shrinks (JPEG DCT scaling, integer
+    box reduce) while the image stays at least `gap` times the target, and LANCZOS does the rest.
+    """
+    return max((math.ceil(max(s.width, s.height) * gap) for s in specs), default=PROBE_SIDE)
 
 
 def _cache(root: str | None) -> Cache:
@@ -110,31 +122,47 @@ def cached_probe(source: SourceFile, max_pixels: int, side: int, cache: Cache) -
     return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**meta["fingerprint"]))
 
 
-def prepare(task: PrepareTask) -> Prepared | Failure:
-    """Pass 1 worker: one decode serves the fingerprint and every rendition of this source."""
-    from .dedupe import fingerprint
+def _load(source: SourceFile, specs: tuple[RenderSpec, ...], side: int, preset: Preset) -> LoadedImage:
     from .load import load_image
+
+    fit_side = "long" if any(s.fit == "contain" for s in specs) else "short"
+    return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(fit_side, side))
+
+
+def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
     from .render import render
 
+    return render(loaded, spec, linear_light=preset.render.linear_light, reducing_gap=preset.render.reducing_gap)
+
+
+def prepare(task: PrepareTask) -> Prepared | Failure:
+    """Decode once; fingerprint, encode `task.encode` and render `task.render` from that decode."""
     src = task.source
     try:
-        side = "long" if any(s.fit == "contain" for s in task.specs) else "short"
-        loaded = load_image(src, max_pixels=task.preset.render.max_pixels, shrink_to=(side, task.decode_side))
+        loaded = _load(src, task.encode + task.render, task.decode_side, task.preset)
         probe = None
         if task.need_probe:
+            from .dedupe import fingerprint
+
             fp = fingerprint(loaded.image)
             probe = Probe(source=src, width=loaded.width, height=loaded.height, fingerprint=fp)
             _cache(task.cache_root).put(
                 probe_key(src, task.preset.render.max_pixels, task.decode_side),
                 {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)},
             )
-        out = {}
-        for spec in task.specs:
-            r = render(loaded, spec, linear_light=task.preset.render.linear_light)
-            out[spec] = Pixels.of(r.image, has_alpha=r.has_alpha, findings=loaded.findings + r.findings)
-        return Prepared(probe=probe, renditions=out)
+        renders = {spec: _render(loaded, spec, task.preset) for spec in task.encode + task.render}
+        findings = loaded.findings
+        del loaded  # the renditions are all that is needed now: the decode can go before encoding
     except AssetError as exc:
         return Failure(source=src.rel, reason=exc.reason, kind=exc.reason_code)
+    encoded: dict[RenderSpec, EncodedAsset | Failure] = {}
+    for spec in task.encode:
+        r = renders.pop(spec)
+        job = RenderJob(source=src, spec=spec, stem="", preset=task.preset, cache_root=task.cache_root)
+        encoded[spec] = _guarded(job, lambda r=r, job=job: encode_image(job, r.image, has_alpha=r.has_alpha,
+                                                                       upstream=findings + r.findings))
+    pixels = {spec: Pixels.of(r.image, has_alpha=r.has_alpha, findings=findings + r.findings) for spec, r in renders.items()}
+    return Prepared(probe=probe, encoded=encoded, renditions=pixels)
 
 
 # --- encodes ------------------------------------------------------------------------------
@@ -163,20 +191,33 @@ def cached_asset(job: RenderJob, cache: Cache) -> EncodedAsset | None:
     )
 
 
-def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
-    """Pass 2 worker; errors come back as records naming the file."""
-    job, pixels = args
+def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | Failure:
+    """Errors come back as records naming the file; an encoder bug must not kill the batch."""
     try:
-        return encode_asset(job, pixels)
+        return run()
     except AssetError as exc:
         return Failure(source=exc.source, reason=exc.reason, kind=exc.reason_code)
-    except Exception as exc:  # an encoder bug must name the file, not kill the batch
+    except Exception as exc:
         log.exception("unexpected error on %s", job.source.rel)
         return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
 
 
-def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
-    """Encode one asset under its cap (rendering it first when pass 1 did not), then cache it."""
+def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
+    """Encode one rendition dedupe kept: from the pixels `prepare` made, or from a fresh decode."""
+    job, pixels = args
+
+    def run() -> EncodedAsset:
+        if pixels is None:
+            loaded = _load(job.source, (job.spec,), decode_side((job.spec,), job.preset.render.reducing_gap), job.preset)
+            r = _render(loaded, job.spec, job.preset)
+            return encode_image(job, r.image, has_alpha=r.has_alpha, upstream=loaded.findings + r.findings)
+        return encode_image(job, pixels.image(), has_alpha=pixels.has_alpha, upstream=pixels.findings)
+
+    return _guarded(job, run)
+
+
+def encode_image(job: RenderJob, image: Image.Image, *, has_alpha: bool, upstream: tuple[Finding, ...]) -> EncodedAsset:
+    """Encode one rendition under its cap, score and lint it, and cache the result."""
     import imagehash
 
     from .encode.size_cap import encode_to_cap
@@ -184,23 +225,14 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
     from .quality import METRIC, flatten
 
     spec = job.spec
-    if pixels is None:
-        from .load import load_image
-        from .render import render
-
-        side = "long" if spec.fit == "contain" else "short"
-        loaded = load_image(job.source, max_pixels=job.preset.render.max_pixels, shrink_to=(side, decode_side((spec,))))
-        r = render(loaded, spec, linear_light=job.preset.render.linear_light)
-        pixels = Pixels.of(r.image, has_alpha=r.has_alpha, findings=loaded.findings + r.findings)
-    else:  # rendered from the same content under another name: findings name this source
-        pixels = dataclasses.replace(pixels, findings=tuple(dataclasses.replace(f, source=job.source.rel) for f in pixels.findings))
-    image = pixels.image()
-    encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=pixels.has_alpha)
+    # findings made for the same content under another name must name this source
+    upstream = tuple(f if f.source == job.source.rel else dataclasses.replace(f, source=job.source.rel) for f in upstream)
+    encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=has_alpha)
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
     phash = str(imagehash.phash(flatten(image, spec.background)))
     findings = lint_rendition(image, spec, source=job.source.rel, shipped_format=encoded.format,
-                              upstream=pixels.findings + encoded.findings)
+                              upstream=upstream + encoded.findings)
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,
@@ -214,6 +246,15 @@ def encode_asset(job: RenderJob, pixels: Pixels | None = None) -> EncodedAsset:
     }
     _cache(job.cache_root).put(asset_key(job), meta, encoded.data)
     return asset
+
+
+def for_job(asset: EncodedAsset, job: RenderJob) -> EncodedAsset:
+    """`asset` (made for the same content and spec) as `job`'s: its bundle path, its source's name."""
+    ext = asset.path.rsplit(".", 1)[-1]
+    rel = job.source.rel
+    findings = tuple(f if f.source == rel or f.source != asset.source.rel else dataclasses.replace(f, source=rel)
+                     for f in asset.findings)
+    return dataclasses.replace(asset, path=f"{job.stem}.{ext}", source=job.source, findings=findings)
 
 
 def make_preview(args: tuple[str, str, str]) -> bool:

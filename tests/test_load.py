@@ -319,9 +319,32 @@ def test_strip_wise_reduce_equals_whole_image_reduce(mode: str, tmp_path: Path, 
     monkeypatch.setattr(load_mod, "STRIP_PIXELS", 301 * 7)  # many strips, the last one partial
     got = load_mod._shrink_and_normalize(im, 3)
     convert = load_mod._converter(im)
-    whole = (convert(im) if convert else im).reduce(3)
+    full = convert(im) if convert else im
+    whole = load_mod.reduce_rgba(full, 3) if full.mode == "RGBA" else full.reduce(3)
     assert got.mode == whole.mode and got.size == whole.size == (101, 68)
     assert got.tobytes() == whole.tobytes()
+
+
+def test_rgba_reduce_keeps_the_colour_of_a_faint_glow() -> None:
+    """Alpha 6 over a colour ramp: Pillow's premultiplied 8-bit reduce has 6 levels of colour
+    there; the loader's is the exact mean. Opaque and anti-aliased pixels are Pillow's own."""
+    h, w = 60, 90
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    rgb[..., 1] = 120
+    rgb[..., 2] = np.linspace(255, 0, h, dtype=np.uint8)[:, None]
+    alpha = np.full((h, w), 6, np.uint8)
+    alpha[:, 60:] = 255  # an opaque part
+    alpha[:, 45:47] = np.array([0, 200], np.uint8)  # an edge whose alpha varies inside a block
+    im = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    ours = np.asarray(load_mod.reduce_rgba(im, 3)).astype(int)
+    pillow = np.asarray(im.reduce(3)).astype(int)
+    exact = rgb.reshape(h // 3, 3, w // 3, 3, 3).astype(float).mean(axis=(1, 3))
+    glow = np.r_[0:15, 16:20]  # block columns of alpha 6; column 15 holds the edge, 20- are opaque
+    assert np.abs(ours[:, glow, :3] - exact[:, glow]).max() <= 1
+    assert np.abs(pillow[:, glow, :3] - exact[:, glow]).max() > 10  # what the fix is for
+    assert np.array_equal(ours[..., 3], pillow[..., 3])
+    assert np.array_equal(ours[:, 15], pillow[:, 15]) and np.array_equal(ours[:, 20:], pillow[:, 20:])
 
 
 # --- colour: ICC profiles -------------------------------------------------------------------

@@ -64,7 +64,8 @@ def test_killed_or_interrupted_build_leaves_out_exactly_as_before(slow_project: 
     build(first, out=out, jobs=1)
     before = _tree(out)
     proc = _start(slow_project, out, "--no-cache", "--jobs", "2")
-    _wait_for_line(proc, "probe:")  # pass 1 done: now encoding
+    _wait_for_line(proc, "decode: 0/")  # the work has started
+    time.sleep(0.5)  # decodes and encodes in flight (the build takes several seconds)
     os.killpg(proc.pid, sig)
     proc.communicate(timeout=60)
     if sig == signal.SIGINT:
@@ -73,6 +74,22 @@ def test_killed_or_interrupted_build_leaves_out_exactly_as_before(slow_project: 
     # the next build cleans what the killed one left aside and succeeds
     result = build(slow_project, out=out, jobs=2)
     assert result.written and not list(tmp_path.glob(".out.new-*"))
+
+
+def test_ctrl_c_as_the_workers_stop_still_ends_every_process(slow_project: Path, make_project, tmp_path: Path) -> None:
+    """Ctrl-C after the last decode lands while the pool shuts down or the bundle is written: the
+    build still exits (no worker left waiting for work, holding the pipes open) and OUT is whole."""
+    out = tmp_path / "out"
+    first = make_project(name="first", thumbnails={"en": {"a.png": gradient(300, 300, seed=5)}})
+    build(first, out=out, jobs=1)
+    before = _tree(out)
+    proc = _start(slow_project, out, "--no-cache", "--jobs", "2")
+    _wait_for_line(proc, "decode: 7/7")
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=60)  # a worker left alive keeps stderr open: this would time out
+    assert proc.returncode in (0, 130)
+    after = _tree(out)
+    assert after == before or after == _tree(build(slow_project, out=tmp_path / "ref", jobs=2).out)
 
 
 def test_two_builds_into_one_out_never_mix(make_project, tmp_path: Path) -> None:
