@@ -254,9 +254,9 @@ class RenderSettings:
     linear_light: bool = True
     max_pixels: int = 150_000_000
     sharpen: bool = False
-    # shrink-on-load and box reduces stop while the source is still this many times the
-    # target; LANCZOS does the rest (1.0 fastest; 2.0 Pillow's "indistinguishable" setting)
-    reducing_gap: float = 1.5
+    # the loader shrinks (JPEG DCT scaling, integer box reduce) while the source stays this
+    # many times the target; LANCZOS does the rest (1.0 fastest; docs/formats.md has the numbers)
+    reducing_gap: float = 1.35
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.reducing_gap <= 4.0:

@@ -26,6 +26,7 @@ WEIGHTS = (6.0, 1.0, 1.0)  # Y, Cb, Cr
 WIN = 7  # scikit-image's default window
 _COV = WIN * WIN / (WIN * WIN - 1)  # sample covariance, as scikit-image's default
 _C1 = (0.01 * 255) ** 2
+SSIM_ROWS = 128  # SSIM map rows computed at a time (a 1024-wide strip's temporaries: ~0.5 MB each)
 _C2 = (0.03 * 255) ** 2
 
 
@@ -49,27 +50,45 @@ class _Plane:
 
     x: np.ndarray = field(repr=False)
     ux: np.ndarray | None = field(repr=False)  # local mean; None when the plane is too small
-    lum: np.ndarray | None = field(repr=False)  # ux^2 + C1
     var: np.ndarray | None = field(repr=False)  # sample variance + C2
 
     @classmethod
     def of(cls, x: np.ndarray) -> _Plane:
         if min(x.shape) < WIN:
-            return cls(x, None, None, None)
-        ux = _box_mean(x)
-        var = _box_mean(x * x)
-        var -= ux * ux
-        var *= _COV
-        var += _C2
-        return cls(x, ux, ux * ux + _C1, var)
+            return cls(x, None, None)
+        n, m = x.shape[0] - WIN + 1, x.shape[1] - WIN + 1
+        ux = np.empty((n, m), np.float32)
+        var = np.empty((n, m), np.float32)
+        for r0 in range(0, n, SSIM_ROWS):
+            r1 = min(n, r0 + SSIM_ROWS)
+            xs = x[r0 : r1 + WIN - 1]
+            u = ux[r0:r1] = _box_mean(xs)
+            v = _box_mean(xs * xs)
+            v -= u * u
+            v *= _COV
+            v += _C2
+            var[r0:r1] = v
+        return cls(x, ux, var)
 
     def ssim(self, y: np.ndarray) -> float:
-        if self.ux is None or self.lum is None or self.var is None:
+        if self.ux is None or self.var is None:
             return 1.0 if np.array_equal(self.x, y) else 0.0
-        uy = _box_mean(y)
-        uyy = _box_mean(y * y)
-        uxy = _box_mean(self.x * y)
-        t = self.ux * uy
+        total = 0.0
+        n = self.ux.shape[0]
+        for r0 in range(0, n, SSIM_ROWS):  # strips of output rows: the temporaries stay small
+            r1 = min(n, r0 + SSIM_ROWS)
+            total += self._strip_sum(y, r0, r1)
+        return total / self.ux.size
+
+    def _strip_sum(self, y: np.ndarray, r0: int, r1: int) -> float:
+        """Sum of the SSIM map over output rows r0..r1 (inputs r0..r1 + WIN - 1)."""
+        assert self.ux is not None and self.var is not None
+        x, ys = self.x[r0 : r1 + WIN - 1], y[r0 : r1 + WIN - 1]
+        ux = self.ux[r0:r1]
+        uy = _box_mean(ys)
+        uyy = _box_mean(ys * ys)
+        uxy = _box_mean(x * ys)
+        t = ux * uy
         num = uxy
         num -= t
         num *= 2 * _COV
@@ -80,11 +99,12 @@ class _Plane:
         uy *= uy
         uyy -= uy
         uyy *= _COV
-        uyy += self.var  # var x + var y + C2
-        uy += self.lum  # ux^2 + uy^2 + C1
+        uyy += self.var[r0:r1]  # var x + var y + C2
+        uy += ux * ux
+        uy += _C1  # ux^2 + uy^2 + C1
         uyy *= uy
         num /= uyy
-        return float(num.mean(dtype=np.float64))
+        return float(num.sum(dtype=np.float64))
 
 
 @dataclass(frozen=True, slots=True)

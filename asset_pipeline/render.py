@@ -9,6 +9,7 @@ costs); the loader has already shrunk the source to at most about twice the targ
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,6 @@ from .records import FITS, Finding, RenderSpec
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
 LANCZOS_SUPPORT = 3.0  # Pillow's LANCZOS is Lanczos-3
 REDUCING_GAP = 2.0  # box-reduce first only while the remaining LANCZOS step is >= 2x (Pillow's idea)
-# (a preset's render.reducing_gap overrides it: the loader has shrunk the source to that gap already)
 
 # sRGB transfer curve (IEC 61966-2-1): 8-bit in, float32 out, and a 16-bit-indexed table back,
 # fine enough that every 8-bit value survives the round trip exactly
@@ -50,8 +50,11 @@ class Rendition:
 
 
 def _from_linear(arr: np.ndarray) -> np.ndarray:
-    idx = np.rint(np.clip(arr, 0.0, 1.0) * (_ENC_N - 1)).astype(np.int32)
-    return np.asarray(_ENC[idx], dtype=np.uint8)
+    """Linear float (0-1) to 8-bit sRGB; overwrites `arr`, which is scratch by then."""
+    np.clip(arr, 0.0, 1.0, out=arr)
+    arr *= _ENC_N - 1
+    np.rint(arr, out=arr)
+    return np.asarray(_ENC[arr.astype(np.int32)], dtype=np.uint8)
 
 
 def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -63,67 +66,84 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
     return max(0, math.floor(x0) - mx), max(0, math.floor(y0) - my), min(w, math.ceil(x1) + mx), min(h, math.ceil(y1) + my)
 
 
-def _premultiplied_linear_band(part: Image.Image, channel: int) -> Image.Image:
-    """One colour band of an RGBA image in linear light times alpha, as a float image.
+STRIP = 1 << 18  # pixels of the source converted to float at a time
 
-    Built a strip at a time from a (value, alpha) lookup table, so only the float band itself
-    is held at full size: no float copy of alpha, no intermediate product.
+
+def _linear_strips(part: Image.Image, channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
+    """Band `channel` of `part` in linear light (times alpha for RGBA), as float strips of `rows` rows.
+
+    From lookup tables, a strip at a time: the float band is never made at full size.
     """
     w, h = part.size
-    band = Image.new("F", (w, h))
-    rows = max(1, (1 << 20) // max(1, w))
     for y in range(0, h, rows):
-        strip = np.asarray(part.crop((0, y, w, min(h, y + rows))))
-        idx = (strip[..., channel].astype(np.uint16) << 8) | strip[..., 3]
-        band.paste(Image.fromarray(_PREMUL[idx]), (0, y))
-    return band
+        strip = part.crop((0, y, w, min(h, y + rows)))
+        if part.mode != "RGBA":
+            yield y, strip.getchannel(channel).point(_LIN_LIST, "F")
+        elif channel == 3:
+            yield y, strip.getchannel(3).point(_UNIT_LIST, "F")
+        else:
+            arr = np.asarray(strip)
+            idx = (arr[..., channel].astype(np.uint16) << 8) | arr[..., 3]
+            yield y, Image.fromarray(_PREMUL[idx])
 
 
-def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
-           reducing_gap: float = REDUCING_GAP) -> Image.Image:
+Box = tuple[float, float, float, float]
+
+
+def _resize_band(part: Image.Image, channel: int, size: tuple[int, int], rbox: Box, step: int) -> np.ndarray:
+    """One linear-light band of `part`, resized: LANCZOS of `rbox` to `size` (after a box reduce by `step`).
+
+    Strip by strip, in Pillow's own two passes made explicit (horizontal, then vertical: what
+    a single resize call does, to the bit): what is held at full size is the horizontally
+    resized band, `size[0]` columns wide, or the reduced band.
+    """
+    w, h = part.size
+    if step >= 2:
+        ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
+        rows = step * max(1, STRIP // max(1, w * step))
+        sub = part.crop((0, ibox[1], w, ibox[3])) if (ibox[1], ibox[3]) != (0, h) else part
+        small = Image.new("F", (math.ceil((ibox[2] - ibox[0]) / step), math.ceil(sub.height / step)))
+        for y, strip in _linear_strips(sub, channel, rows):
+            small.paste(strip.reduce(step, box=(ibox[0], 0, ibox[2], strip.height)), (0, y // step))
+        sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
+        return np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
+    rows = max(1, STRIP // max(1, w))
+    wide = Image.new("F", (size[0], h))
+    for y, strip in _linear_strips(part, channel, rows):
+        wide.paste(strip.resize((size[0], strip.height), Image.Resampling.LANCZOS, box=(rbox[0], 0, rbox[2], strip.height)), (0, y))
+    return np.asarray(wide.resize(size, Image.Resampling.LANCZOS, box=(0, rbox[1], size[0], rbox[3])))
+
+
+def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
 
-    Where the ratio is at least twice `reducing_gap`, an integer box reduce comes first so the
-    LANCZOS step is between `reducing_gap` and twice that (Pillow's `reducing_gap`).
-
-    The linear path works one band at a time, and only on the region the filter reads, so it
-    holds one float band (4 bytes a pixel of that region) on top of the image; Pillow's own
-    float resampler does the filtering.
+    The linear path works one band at a time, strip by strip, and only on the region the
+    filter reads: on top of the image it holds one band resized across (4 bytes a pixel,
+    target-wide) and the resized bands; Pillow's own float resampler does the filtering.
     """
     if not linear:
         # Pillow premultiplies RGBA itself; reducing_gap box-reduces first where the ratio is >= 4
-        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=reducing_gap)
+        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
     region = _region(im.size, size, box)
     part = im.crop(region) if region != (0, 0, *im.size) else im
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
     # light, so fine detail keeps its brightness): the LANCZOS step then reads ~4x fewer pixels
-    step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // reducing_gap)
-
-    def shrink(band: Image.Image) -> Image.Image:
-        if step < 2:
-            return band.resize(size, Image.Resampling.LANCZOS, box=rbox)
-        ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
-        small = band.reduce(step, box=ibox)
-        sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
-        return small.resize(size, Image.Resampling.LANCZOS, box=sbox)
-
-    a = None
+    step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // REDUCING_GAP)
+    alpha = None
     if part.mode == "RGBA":
-        alpha = part.getchannel("A").point(_UNIT_LIST, "F")
-        a = np.clip(np.asarray(shrink(alpha)), 0.0, 1.0)
-        del alpha
+        alpha = np.clip(_resize_band(part, 3, size, rbox, step), 0.0, 1.0)
+        safe = np.where(alpha > 1e-6, alpha, np.float32(1.0))  # back to straight alpha below
     bands = []
     for c in range(3):
-        lin = _premultiplied_linear_band(part, c) if a is not None else part.getchannel(c).point(_LIN_LIST, "F")
-        bands.append(np.asarray(shrink(lin)))
-        del lin
-    out = np.stack(bands, axis=-1)
-    if a is None:
-        return Image.fromarray(_from_linear(out), "RGB")
-    out /= np.where(a > 1e-6, a, 1.0)[..., None]  # back to straight alpha
-    a8 = np.rint(a * 255.0).astype(np.uint8)
-    return Image.fromarray(np.dstack([_from_linear(out), a8]), "RGBA")
+        band = np.array(_resize_band(part, c, size, rbox, step))  # writable: converted in place
+        if alpha is not None:
+            band /= safe
+        bands.append(Image.fromarray(_from_linear(band), "L"))
+        del band
+    if alpha is None:
+        return Image.merge("RGB", bands)
+    return Image.merge("RGBA", (*bands, Image.fromarray(np.rint(alpha * 255.0).astype(np.uint8), "L")))
 
 
 def saliency_window(im: Image.Image, crop: tuple[int, int]) -> tuple[int, int]:
@@ -170,7 +190,7 @@ def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
     return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
-def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, reducing_gap: float = REDUCING_GAP) -> Rendition:
+def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) -> Rendition:
     """Fit `loaded` to `spec` (never modifies `loaded.image`)."""
     im = loaded.image
     w, h = im.size
@@ -183,7 +203,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
     if spec.fit == "contain":
         scale = min(tw / w, th / h)
         nw, nh = min(tw, max(1, round(w * scale))), min(th, max(1, round(h * scale)))
-        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light, reducing_gap=reducing_gap)
+        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light)
         canvas = Image.new(im.mode, (tw, th), spec.background + ((255,) if im.mode == "RGBA" else ()))
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
@@ -197,7 +217,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2
         box = (x0, y0, x0 + cw, y0 + ch)
-        out = resize(im, (tw, th), box, linear=linear_light, reducing_gap=reducing_gap)
+        out = resize(im, (tw, th), box, linear=linear_light)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
         cropped = 1.0 - (cw * ch) / (w * h)
         if cropped > COVER_CROP_WARN:

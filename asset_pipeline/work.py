@@ -132,7 +132,7 @@ def _load(source: SourceFile, specs: tuple[RenderSpec, ...], side: int, preset: 
 def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
     from .render import render
 
-    return render(loaded, spec, linear_light=preset.render.linear_light, reducing_gap=preset.render.reducing_gap)
+    return render(loaded, spec, linear_light=preset.render.linear_light)
 
 
 def prepare(task: PrepareTask) -> Prepared | Failure:
@@ -218,8 +218,7 @@ def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
 
 def encode_image(job: RenderJob, image: Image.Image, *, has_alpha: bool, upstream: tuple[Finding, ...]) -> EncodedAsset:
     """Encode one rendition under its cap, score and lint it, and cache the result."""
-    import imagehash
-
+    from .dedupe import phash as phash_of
     from .encode.size_cap import encode_to_cap
     from .lint import lint_rendition
     from .quality import METRIC, flatten
@@ -230,7 +229,7 @@ def encode_image(job: RenderJob, image: Image.Image, *, has_alpha: bool, upstrea
     encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=has_alpha)
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
-    phash = str(imagehash.phash(flatten(image, spec.background)))
+    phash = phash_of(flatten(image, spec.background))
     findings = lint_rendition(image, spec, source=job.source.rel, shipped_format=encoded.format,
                               upstream=upstream + encoded.findings)
     asset = EncodedAsset(

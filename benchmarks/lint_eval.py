@@ -172,7 +172,7 @@ def measurements(items: list[Item]) -> list[dict[str, Any]]:
     """The raw value of every check on every image, to show the margins."""
     out = []
     for it in items:
-        flat = lint._flatten(it.image, (255, 255, 255))
+        flat = lint.flatten(it.image, (255, 255, 255))
         out.append({
             "image": f"{it.group}/{it.name}@{it.size}",
             "transparent": lint.corner_transparency(it.image),
@@ -273,7 +273,7 @@ def run_synthetic(items: list[Item], sources: dict[str, Image.Image]) -> list[st
 
 
 def _variants(im: Image.Image) -> dict[str, Image.Image]:
-    rgb = lint._flatten(im, (255, 255, 255))
+    rgb = lint.flatten(im, (255, 255, 255))
     out = {"sharp": rgb}
     for s in (1.0, 1.5, 2.0, 3.0):
         out[f"gauss {s}"] = rgb.filter(ImageFilter.GaussianBlur(s))
