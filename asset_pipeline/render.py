@@ -69,15 +69,17 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
 STRIP = 1 << 18  # pixels of the source converted to float at a time
 
 
-def _linear_strips(part: Image.Image, channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
-    """Band `channel` of `part` in linear light (times alpha for RGBA), as float strips of `rows` rows.
+def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
+    """Band `channel` of `im`'s `region` in linear light (times alpha for RGBA), as float strips of `rows` rows.
 
-    From lookup tables, a strip at a time: the float band is never made at full size.
+    From lookup tables, a strip at a time: neither the region nor the float band is ever
+    copied whole. Strips are yielded with their first row, counted from the region's top.
     """
-    w, h = part.size
-    for y in range(0, h, rows):
-        strip = part.crop((0, y, w, min(h, y + rows)))
-        if part.mode != "RGBA":
+    x0, y0, x1, y1 = region
+    for y in range(y0, y1, rows):
+        strip = im.crop((x0, y, x1, min(y1, y + rows)))
+        y -= y0
+        if im.mode != "RGBA":
             yield y, strip.getchannel(channel).point(_LIN_LIST, "F")
         elif channel == 3:
             yield y, strip.getchannel(3).point(_UNIT_LIST, "F")
@@ -90,26 +92,28 @@ def _linear_strips(part: Image.Image, channel: int, rows: int) -> Iterator[tuple
 Box = tuple[float, float, float, float]
 
 
-def _resize_band(part: Image.Image, channel: int, size: tuple[int, int], rbox: Box, step: int) -> np.ndarray:
-    """One linear-light band of `part`, resized: LANCZOS of `rbox` to `size` (after a box reduce by `step`).
+def _resize_band(im: Image.Image, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
+                 step: int) -> np.ndarray:
+    """One linear-light band of `im`'s `region`, resized: LANCZOS of `rbox` (region coordinates)
+    to `size`, after a box reduce by `step`.
 
     Strip by strip, in Pillow's own two passes made explicit (horizontal, then vertical: what
     a single resize call does, to the bit): what is held at full size is the horizontally
     resized band, `size[0]` columns wide, or the reduced band.
     """
-    w, h = part.size
+    w, h = region[2] - region[0], region[3] - region[1]
     if step >= 2:
         ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
         rows = step * max(1, STRIP // max(1, w * step))
-        sub = part.crop((0, ibox[1], w, ibox[3])) if (ibox[1], ibox[3]) != (0, h) else part
-        small = Image.new("F", (math.ceil((ibox[2] - ibox[0]) / step), math.ceil(sub.height / step)))
-        for y, strip in _linear_strips(sub, channel, rows):
+        sub = (region[0], region[1] + ibox[1], region[2], region[1] + ibox[3])
+        small = Image.new("F", (math.ceil((ibox[2] - ibox[0]) / step), math.ceil((ibox[3] - ibox[1]) / step)))
+        for y, strip in _linear_strips(im, sub, channel, rows):
             small.paste(strip.reduce(step, box=(ibox[0], 0, ibox[2], strip.height)), (0, y // step))
         sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
         return np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
     rows = max(1, STRIP // max(1, w))
     wide = Image.new("F", (size[0], h))
-    for y, strip in _linear_strips(part, channel, rows):
+    for y, strip in _linear_strips(im, region, channel, rows):
         wide.paste(strip.resize((size[0], strip.height), Image.Resampling.LANCZOS, box=(rbox[0], 0, rbox[2], strip.height)), (0, y))
     return np.asarray(wide.resize(size, Image.Resampling.LANCZOS, box=(0, rbox[1], size[0], rbox[3])))
 
@@ -125,18 +129,17 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
         # Pillow premultiplies RGBA itself; reducing_gap box-reduces first where the ratio is >= 4
         return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
     region = _region(im.size, size, box)
-    part = im.crop(region) if region != (0, 0, *im.size) else im
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
     # light, so fine detail keeps its brightness): the LANCZOS step then reads ~4x fewer pixels
     step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // REDUCING_GAP)
     alpha = None
-    if part.mode == "RGBA":
-        alpha = np.clip(_resize_band(part, 3, size, rbox, step), 0.0, 1.0)
+    if im.mode == "RGBA":
+        alpha = np.clip(_resize_band(im, region, 3, size, rbox, step), 0.0, 1.0)
         safe = np.where(alpha > 1e-6, alpha, np.float32(1.0))  # back to straight alpha below
     bands = []
     for c in range(3):
-        band = np.array(_resize_band(part, c, size, rbox, step))  # writable: converted in place
+        band = np.array(_resize_band(im, region, c, size, rbox, step))  # writable: converted in place
         if alpha is not None:
             band /= safe
         bands.append(Image.fromarray(_from_linear(band), "L"))
