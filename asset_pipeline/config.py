@@ -167,6 +167,10 @@ class JpegSettings:
     min_quality: int = 40
     max_quality: int = 95
     subsampling: str = field(default="auto", metadata={"choices": ("auto", "4:2:0", "4:4:4")})
+    # jpegli for 4:2:0 (its binding writes nothing else), libjpeg-turbo for 4:4:4 (encode/jpeg.py)
+    encoder: str = field(default="jpegli", metadata={"choices": ("jpegli", "libjpeg-turbo")})
+    # mozjpeg's lossless re-code of the final file; progressive/optimize are libjpeg-turbo's own
+    optimizer: str = field(default="mozjpeg", metadata={"choices": ("mozjpeg", "none")})
     progressive: bool = True
     optimize: bool = True
 

@@ -22,8 +22,8 @@ from .. import quality as q
 from ..config import JpegSettings, Preset
 from ..errors import EncodeError, SizeCapUnreachable
 from ..records import Finding, RenderSpec
+from . import jpeg
 from .art import is_flat_art
-from .jpeg import JpegCodec
 from .png import PngCodec, exact_palette, quantize
 from .search import smallest_passing
 
@@ -38,7 +38,6 @@ START_444_OFFSET = 6
 # unscored encodes): on the corpus this cut the quality preset's encode time by 30 % with
 # byte-identical results.
 
-_JPEG = JpegCodec()
 _PNG = PngCodec()
 
 
@@ -98,31 +97,36 @@ class _JpegTrials:
         known = {**self.probe_sizes, **{k: len(self.finals[k]) for k in self.plain}}
         return not any(k <= quality and n >= limit for k, n in known.items())
 
+    @property
+    def encoder(self) -> str:
+        return jpeg.encoder_for(self.j.encoder, self.subsampling)
+
+    def _probe(self, quality: int) -> bytes:
+        return jpeg.probe(self.scorer.flat, quality, self.subsampling, self.j.encoder)
+
     def final(self, quality: int) -> bytes:
         if quality not in self.finals:
-            if not self._fits_pillow_buffer(quality):
+            turbo_buffered = self.encoder == "libjpeg-turbo" and self.j.optimizer == "none" and (self.j.progressive or self.j.optimize)
+            if turbo_buffered and not self._fits_pillow_buffer(quality):
                 self.plain.add(quality)
-                self.finals[quality] = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                                                    progressive=False, optimize=False)
+                self.finals[quality] = self._probe(quality)
                 return self.finals[quality]
             try:
-                data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                                    progressive=self.j.progressive, optimize=self.j.optimize)
+                data = jpeg.final(self.scorer.flat, quality, self.subsampling, encoder=self.j.encoder, optimizer=self.j.optimizer,
+                                  progressive=self.j.progressive, optimize=self.j.optimize)
             except OSError:
                 # Pillow sizes libjpeg's whole-file buffer for optimized/progressive output at
                 # 1-2 bytes per pixel; noise at high quality needs more ("Suspension not
                 # allowed here"). A baseline, unoptimized JPEG streams and always encodes.
-                data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                                    progressive=False, optimize=False)
+                data = self._probe(quality)
                 self.plain.add(quality)
             self.finals[quality] = data
         return self.finals[quality]
 
     def plain_size(self, quality: int) -> int:
-        """Bytes of the probe-style encode (no scoring): cheap, and comparable across subsamplings."""
+        """Bytes of the probe encode (no scoring): cheap, and comparable across subsamplings."""
         if quality not in self.probe_sizes:
-            self.probe_sizes[quality] = len(_JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                                                         progressive=False, optimize=False))
+            self.probe_sizes[quality] = len(self._probe(quality))
         return self.probe_sizes[quality]
 
     def highest_smaller(self, limit: int, lo: int, hi: int) -> int | None:
@@ -142,8 +146,7 @@ class _JpegTrials:
             if quality in self.finals:
                 data = self.finals[quality]
             else:  # a probe: the cheapest encode with the same pixels
-                data = _JPEG.encode(self.scorer.flat, quality=quality, subsampling=self.subsampling,
-                                    progressive=False, optimize=False)
+                data = self._probe(quality)
                 self.probe_sizes[quality] = len(data)
             self.scores[quality] = self.scorer.bytes(data)
             self.probes += 1
@@ -166,8 +169,12 @@ class _JpegTrials:
 
     def settings(self, quality: int) -> dict[str, Any]:
         plain = quality in self.plain
-        return {"quality": quality, "subsampling": self.subsampling, "progressive": self.j.progressive and not plain,
-                "optimize": self.j.optimize and not plain}
+        out: dict[str, Any] = {"encoder": self.encoder, "quality": quality, "subsampling": self.subsampling}
+        if self.j.optimizer == "mozjpeg":
+            out["optimizer"] = "mozjpeg"  # progressive scans and Huffman tables, chosen losslessly
+        elif self.encoder == "libjpeg-turbo":
+            out.update(progressive=self.j.progressive and not plain, optimize=self.j.optimize and not plain)
+        return out
 
 
 def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | None:
