@@ -34,9 +34,6 @@ PALETTE_STEPS = (256, 128, 64, 32, 16, 8, 4, 2)  # PNG colour counts tried to me
 # benchmark corpus' score curves (search.py). 4:4:4 starts a little below 4:2:0's answer.
 START = ((0.95, 75), (0.975, 85), (0.99, 90))
 START_444_OFFSET = 6
-# 4:4:4 is searched only below the quality where its bytes reach 4:2:0's answer (found with
-# unscored encodes): on the corpus this cut the quality preset's encode time by 30 % with
-# byte-identical results.
 
 _PNG = PngCodec()
 
@@ -123,24 +120,6 @@ class _JpegTrials:
             self.finals[quality] = data
         return self.finals[quality]
 
-    def plain_size(self, quality: int) -> int:
-        """Bytes of the probe encode (no scoring): cheap, and comparable across subsamplings."""
-        if quality not in self.probe_sizes:
-            self.probe_sizes[quality] = len(self._probe(quality))
-        return self.probe_sizes[quality]
-
-    def highest_smaller(self, limit: int, lo: int, hi: int) -> int | None:
-        """Highest quality in [lo, hi] whose plain encode is under `limit` bytes (None: not even lo)."""
-        if self.plain_size(lo) >= limit:
-            return None
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.plain_size(mid) < limit:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
     def score(self, quality: int) -> float:
         if quality not in self.scores:
             if quality in self.finals:
@@ -188,25 +167,13 @@ def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | N
         subs = [auto if j.subsampling == "auto" else j.subsampling]
     wanted = start_quality(target)
     probes = 0
-    top = j.max_quality
-    beat: int | None = None  # plain-encode bytes a later subsampling must beat
     for sub in subs:
         trials = _JpegTrials(scorer, j, sub)
-        if beat is not None:
-            # 4:4:4 can only win below the quality where its bytes reach 4:2:0's answer: find
-            # that bound with cheap unscored encodes, and search only under it
-            bound = trials.highest_smaller(beat, j.min_quality, j.max_quality)
-            if bound is None:
-                break
-            top = bound
         if isinstance(j.quality, int):
             chosen, met = j.quality, True
         else:
-            found = smallest_passing(trials.score, lo=j.min_quality, hi=top, target=target, start=min(wanted, top))
+            found = smallest_passing(trials.score, lo=j.min_quality, hi=j.max_quality, target=target, start=wanted)
             chosen, met = found.quality, found.met
-            if beat is not None and not met:
-                probes += trials.probes
-                break  # no 4:4:4 quality both meets the target and saves bytes
         fitted = trials.under_cap(chosen, max_bytes)
         if fitted is not None:
             data = trials.final(fitted)
@@ -226,12 +193,12 @@ def _encode_jpeg(scorer: _Scorer, preset: Preset, max_bytes: int) -> Encoded | N
             if best is None or rank > best[0]:
                 best = (rank, enc)
         probes += trials.probes
-        # 4:4:4 only pays where 4:2:0 needs a high quality to reach the target
-        if not j.searched or (met and chosen < SUBSAMPLING_SWITCH):
+        # 4:4:4 only where 4:2:0 cannot reach the target at all (saturated red edges, star
+        # fields): where both can, jpegli's 4:2:0 with mozjpeg's re-code was smaller on every
+        # image of the corpus, so searching 4:4:4 there only cost time (14 % of balanced's)
+        if not j.searched or met:
             break
         wanted = min(chosen, j.max_quality) - START_444_OFFSET
-        if met and fitted == chosen:
-            beat = trials.plain_size(chosen)
     if best is None:
         return None
     if "search" in best[1].settings:
