@@ -47,12 +47,13 @@ class Rendition:
     findings: tuple[Finding, ...] = ()
 
 
-def _from_linear(arr: np.ndarray) -> np.ndarray:
-    """Linear float (0-1) to 8-bit sRGB; overwrites `arr`, which is scratch by then."""
-    np.clip(arr, 0.0, 1.0, out=arr)
-    arr *= _ENC_N - 1
-    np.rint(arr, out=arr)
-    return np.asarray(_ENC[arr.astype(np.int32)], dtype=np.uint8)
+def _from_linear(arr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """Linear float (0-1; premultiplied by `alpha` when given) to 8-bit sRGB, with one float copy."""
+    work = np.divide(arr, alpha) if alpha is not None else np.array(arr)
+    np.clip(work, 0.0, 1.0, out=work)
+    work *= _ENC_N - 1
+    np.rint(work, out=work)
+    return np.asarray(_ENC[work.astype(np.uint16)], dtype=np.uint8)
 
 
 def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -137,10 +138,8 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
         safe = np.where(alpha > 1e-6, alpha, np.float32(1.0))  # back to straight alpha below
     bands = []
     for c in range(3):
-        band = np.array(_resize_band(im, region, c, size, rbox, step))  # writable: converted in place
-        if alpha is not None:
-            band /= safe
-        bands.append(Image.fromarray(_from_linear(band), "L"))
+        band = _resize_band(im, region, c, size, rbox, step)
+        bands.append(Image.fromarray(_from_linear(band, safe if alpha is not None else None), "L"))
         del band
     if alpha is None:
         return Image.merge("RGB", bands)
