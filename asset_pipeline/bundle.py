@@ -9,10 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-
-import portalocker
 
 from .errors import ConfigError, OutputError
 
@@ -28,19 +27,43 @@ def locked(out: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold OUT's lock; a second build waits up to `timeout` seconds, then fails clearly."""
     out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
+    busy = f"{out}: another build is writing this bundle (lock {path.name} held for {timeout:.0f} s)"
     try:
-        lock = portalocker.Lock(str(path), mode="a", timeout=timeout, fail_when_locked=False)
-        lock.acquire()
-    except portalocker.exceptions.LockException:
-        msg = f"{out}: another build is writing this bundle (lock {path.name} held for {timeout:.0f} s)"
-        raise OutputError(msg) from None
+        fh = path.open("a")
     except OSError as exc:
         msg = f"{out}: cannot create lock file: {exc.strerror or exc}"
         raise OutputError(msg) from None
-    try:
-        yield
-    finally:
-        lock.release()
+    with fh:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: portalocker (concurrent-log-handler's own dependency)
+            import portalocker
+
+            try:
+                lock = portalocker.Lock(str(path), mode="a", timeout=timeout, fail_when_locked=False)
+                lock.acquire()
+            except portalocker.exceptions.LockException:
+                raise OutputError(busy) from None
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        # flock directly: portalocker does the same on POSIX, but its import costs a no-change
+        # rebuild 20 ms (8 %)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(busy) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:

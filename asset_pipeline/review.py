@@ -11,9 +11,10 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:  # Pillow is imported where pixels are made: a no-change rebuild makes none
+    from PIL import Image
 
 SMALL_SIZES = (48, 96, 192)  # what a phone's app list and share sheet draw the icon at
 PREVIEW_SIDE = 160  # dropped candidates: a small picture, embedded, to keep the page light
@@ -96,6 +97,8 @@ def _inside(root: Path, rel: str) -> Path | None:
 
 
 def checkerboard(size: tuple[int, int], *, cell: int = 8) -> Image.Image:
+    from PIL import Image
+
     board = Image.new("RGB", size, CHECKER[0])
     dark = Image.new("RGB", (cell, cell), CHECKER[1])
     for y in range(0, size[1], cell):
@@ -129,6 +132,8 @@ def source_preview(project: Path, rel: str, *, side: int = PREVIEW_SIDE) -> Imag
         loaded = load_image(source, shrink_to=("long", side * 2))
     except AssetError:
         return None
+    from PIL import Image, ImageOps
+
     im = ImageOps.contain(loaded.image, (side, side), Image.Resampling.LANCZOS)
     return over_checker(im)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cache import Cache, make_key
 from .config import Preset, Profile
@@ -36,6 +36,9 @@ from .work import (
     make_preview,
     prepare,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger("asset_pipeline")
 
@@ -69,6 +72,8 @@ class Pool:
             done.set_result(fn(arg))  # errors (Ctrl-C included) reach the caller at once
             return done
         if self.executor is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             from .logs import setup_logging
 
             setup_logging()
