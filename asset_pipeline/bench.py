@@ -35,7 +35,7 @@ from .render import render
 SCHEMA_VERSION = 1
 DEFAULT_PRESETS = ("balanced", "quality", "small", "fast", "lossless")
 BASELINE = "pillow-q90"  # plain Pillow: JPEG quality 90 optimize=True, PNG optimize=True for alpha
-LIBRARIES = ("asset-pipeline", "pillow", "numpy", "scikit-image", "imagequant", "pyoxipng")
+LIBRARIES = ("asset-pipeline", "pillow", "numpy", "pyjpegli", "mozjpeg-lossless-optimization", "imagequant", "pyoxipng")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

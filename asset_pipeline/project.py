@@ -44,8 +44,59 @@ def use_file_hashes(memo: FileHashes) -> Iterator[None]:
         memo.save()
 
 
+_early: dict[Path, tuple[int, int, str, int]] = {}  # resolved path -> (mtime_ns, size, sha256, bytes read)
+
+
+def _prefetch(root: Path) -> None:
+    """Hash the convention layout's sources on threads before `discover` asks for them one by one.
+
+    hashlib releases the GIL, so a cold build of a large project hashes at the speed of the disk
+    and the cores rather than of one core (250 MB of masters: 0.3 s of a 4 s build). Only regular
+    files inside the project that the stat memo does not know are read; `hash_file` still checks
+    each result against the file's stat stamp when it uses it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    real = root.resolve()
+    paths = [p for p in root.glob("icon.*")]
+    for sub in ("icons", "thumbnails/*"):
+        paths += [p for p in root.glob(f"{sub}/*")]
+    todo = []
+    for p in paths:
+        try:
+            r = p.resolve()
+            if is_hidden(p) or not r.is_relative_to(real) or not r.is_file():
+                continue
+            st = r.stat()
+        except OSError:
+            continue
+        if _memo is None or _memo.lookup(r, st) is None:
+            todo.append((r, st))
+    if len(todo) < 2:
+        return
+
+    def one(item: tuple[Path, Any]) -> None:
+        r, st = item
+        try:
+            digest, size = _hash_bytes(r)
+        except OSError:
+            return  # discover's own read reports it
+        _early[r] = (st.st_mtime_ns, st.st_size, digest, size)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, todo))
+
+
 def hash_file(path: Path) -> tuple[str, int]:
     """sha256 and size of a file's bytes."""
+    early = _early.pop(path.resolve(), None)
+    if early is not None:
+        st = path.resolve().stat()
+        mtime, size, digest, read = early
+        if (st.st_mtime_ns, st.st_size) == (mtime, size) and read == size:
+            if _memo is not None:
+                _memo.remember(path.resolve(), st, digest)
+            return digest, read
     memo = _memo
     if memo is not None:
         st = path.resolve().stat()
@@ -194,6 +245,14 @@ def discover(root: Path) -> Project:
         msg = f"{where}: unknown key(s) {', '.join(sorted(unknown))}"
         raise ConfigError(msg)
     problems: list[tuple[str, str]] = []
+    _prefetch(root)
+    try:
+        return _discover(root, cfg, where, problems)
+    finally:
+        _early.clear()
+
+
+def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[str, str]]) -> Project:
     icon_fit, icon_src = _fit_settings(cfg.get("icon"), f"{where} [icon]", (255, 255, 255))
     thumb_fit, _ = _fit_settings(cfg.get("thumbnail"), f"{where} [thumbnail]", icon_fit.background)
 

@@ -1,7 +1,7 @@
 """Shipped presets against a plain-Pillow baseline on the project's own corpus, plus the
 evaluation of lossless post-optimizers and quantizers that decided what the presets use.
 
-    .venv/bin/pip install -e ".[bench]"            # mozjpeg-lossless-optimization, for step 3
+    .venv/bin/pip install -e ".[bench]"            # pyvips, psutil, ssimulacra2 (not needed here)
     .venv/bin/python -m benchmarks.bench_presets   # ~5 min on 2 cores
     .venv/bin/python -m benchmarks.bench_presets --sizes 360 --limit 6   # smoke run
 
@@ -11,7 +11,7 @@ evaluation of lossless post-optimizers and quantizers that decided what the pres
    optimize=True where alpha)", all in one run.
 2. "balanced at the baseline's score": balanced's encoder with its target set, per image, to
    the score the baseline reached, so bytes are compared at equal or better quality.
-3. Optimizers on the 1024 renders: mozjpeg-lossless-optimization on balanced's JPEGs; oxipng
+3. Optimizers on the 1024 renders: balanced's jpegli + mozjpeg-lossless JPEGs against libjpeg-turbo's; oxipng
    levels 1-2 and zlib settings against Pillow optimize on lossless PNGs; imagequant against
    Pillow's quantizer on flat art (bytes, score, time).
 
@@ -129,24 +129,21 @@ def at_baseline_quality(renders: list[tuple[str, Image.Image, bool]], result: di
 
 def eval_optimizers(renders: list[tuple[str, Image.Image, bool]], result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    # mozjpeg-lossless-optimization on balanced's JPEGs: the same pixels, re-entropy-coded
-    try:
-        import mozjpeg_lossless_optimization as mozjpeg
-    except ImportError:
-        mozjpeg = None
-    if mozjpeg is not None:
-        ratios, extra, enc_time = [], [], []
-        preset = load_preset("balanced")
-        for name, image, alpha in renders:
-            enc, dt = _cpu(lambda: encode_to_cap(image, _spec(image.width), preset, source=name, has_alpha=alpha))  # noqa: B023
-            if enc.format != "JPEG":
-                continue
-            opt, t = _cpu(lambda: mozjpeg.optimize(enc.data))  # noqa: B023
-            ratios.append(len(opt) / len(enc.data))
-            extra.append(t)
-            enc_time.append(dt)
-        out["mozjpeg_lossless"] = {"jpegs": len(ratios), "median_bytes_ratio": _med(ratios),
-                                   "median_ms": round(1000 * _med(extra)), "median_encode_ms": round(1000 * _med(enc_time))}
+    # balanced's JPEG encoder (jpegli, then mozjpeg's lossless re-code) against libjpeg-turbo
+    # progressive + optimized Huffman, each searching balanced's target on the same renders
+    preset = load_preset("balanced")
+    turbo = dataclasses.replace(preset, jpeg=dataclasses.replace(preset.jpeg, encoder="libjpeg-turbo", optimizer="none"))
+    ratios, times, deltas = [], [], []
+    for name, image, alpha in renders:
+        ours, t_ours = _cpu(lambda: encode_to_cap(image, _spec(image.width), preset, source=name, has_alpha=alpha))  # noqa: B023
+        theirs, t_theirs = _cpu(lambda: encode_to_cap(image, _spec(image.width), turbo, source=name, has_alpha=alpha))  # noqa: B023
+        if ours.format != "JPEG" or theirs.format != "JPEG":
+            continue
+        ratios.append(len(ours.data) / len(theirs.data))
+        times.append(t_ours / t_theirs)
+        deltas.append(ours.score - theirs.score)
+    out["jpegli_mozjpeg_vs_turbo"] = {"jpegs": len(ratios), "median_bytes_ratio": _med(ratios),
+                                      "median_time_ratio": _med(times), "median_score_delta": _med(deltas)}
     # lossless PNG: Pillow settings and oxipng against Pillow optimize=True
     import oxipng
 
@@ -224,10 +221,11 @@ def markdown(data: dict[str, Any]) -> str:
     if "optimizers" in data:
         o = data["optimizers"]
         lines += ["## Post-optimizers and quantizers (1024 renders)", ""]
-        if "mozjpeg_lossless" in o:
-            m = o["mozjpeg_lossless"]
-            lines.append(f"- mozjpeg-lossless-optimization on balanced's {m['jpegs']} JPEGs: median bytes ratio {m['median_bytes_ratio']}, "
-                         f"{m['median_ms']} ms extra per JPEG (balanced's whole encode: {m['median_encode_ms']} ms).")
+        if "jpegli_mozjpeg_vs_turbo" in o:
+            m = o["jpegli_mozjpeg_vs_turbo"]
+            lines.append(f"- balanced's JPEG encoder (jpegli + mozjpeg lossless re-code) against libjpeg-turbo progressive/optimized, "
+                         f"both searching balanced's target, on {m['jpegs']} JPEGs: median bytes ratio {m['median_bytes_ratio']}, "
+                         f"encode-time ratio {m['median_time_ratio']}, median score delta {m['median_score_delta']}.")
         for way, v in o["png_lossless_vs_pillow_optimize"].items():
             lines.append(f"- lossless PNG, {way} vs Pillow optimize=True: bytes {v['median_bytes_ratio']}, time {v['median_time_ratio']}x.")
         qz = o["quantizers_on_flat_art"]

@@ -8,9 +8,10 @@ own process so its peak memory can be read (ru_maxrss after the work minus after
 
 * `plain`     Image.open().convert("RGB").resize((1024, 1024), LANCZOS, box=centre square):
               full decode, gamma-space filter. The baseline the ratios are taken against.
-* `project`   what a build does: load_image(shrink_to=("short", 2048)) (JPEG draft, strip-wise
-              reduce(), orientation, ICC) then render() in linear light on premultiplied alpha.
-* `project-gamma`  the same with `[render] linear_light = false`: what linear light costs.
+* `project`   what a `balanced` build does: load_image shrinking to 1.35x the target (JPEG draft,
+              strip-wise PNG decode and reduce(), orientation, ICC) then render() in linear light on
+              premultiplied alpha.
+* `project-gamma`  what a `fast` build does: shrink to 1.0x the target, render in gamma space.
 * `reference` full decode, no draft, no reduce, linear-light LANCZOS: the quality reference.
 
 Quality is the project's own metric (asset_pipeline.quality: SSIM on Y, Cb, Cr weighted 6:1:1)
@@ -44,9 +45,11 @@ CHILD = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     from PIL import Image
+    from asset_pipeline.config import load_preset
     from asset_pipeline.load import load_image
     from asset_pipeline.records import RenderSpec, SourceFile
     from asset_pipeline.render import render, resize
+    from asset_pipeline.work import decode_side
 
     method, src, out, repeat, side = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     spec = RenderSpec(role="icon", width=side, height=side, fit="cover", background=(255, 255, 255), formats=("PNG",), max_bytes=5_000_000)
@@ -64,8 +67,11 @@ CHILD = textwrap.dedent("""
         if method == "reference":
             loaded = load_image(source)  # full size: orientation, ICC, 8-bit sRGB, nothing shrunk
             return render(loaded, spec, linear_light=True).image
-        loaded = load_image(source, shrink_to=("short", 2 * side))
-        return render(loaded, spec, linear_light=(method == "project")).image
+        # what a build does: shrink on load to the preset's reducing_gap (balanced: linear light,
+        # 1.35x; fast: gamma space, 1.0x), then render
+        preset = load_preset("balanced" if method == "project" else "fast")
+        loaded = load_image(source, shrink_to=("short", decode_side((spec,), preset.render.reducing_gap)))
+        return render(loaded, spec, linear_light=preset.render.linear_light).image
 
     def status(key):
         # VmHWM is this process's own high-water mark; ru_maxrss would include the parent's

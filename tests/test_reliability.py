@@ -191,3 +191,21 @@ def test_a_no_change_rebuild_reads_no_source_bytes_but_sees_an_edit(make_project
     gradient(400, 400, seed=3).save(target)  # new content: new mtime (and size)
     assert build(root, out=out, cache_dir=cache, check=True).return_code == 1
     assert read == ["b.png"]
+
+
+def test_hashes_made_ahead_on_threads_are_checked_against_the_file_when_used(make_project) -> None:
+    """discover hashes the layout's sources on threads first; a file changed since is hashed again."""
+    from asset_pipeline import project as project_mod
+    from asset_pipeline.project import _hash_bytes, hash_file
+
+    root = make_project(thumbnails={"en": {"a.png": gradient(64, 64, seed=1), "b.png": gradient(64, 64, seed=2)}})
+    project_mod._prefetch(root)
+    a, b = (root / "thumbnails" / "en" / n for n in ("a.png", "b.png"))
+    assert {a.resolve(), b.resolve()} <= set(project_mod._early)
+    gradient(64, 64, seed=3).save(b)  # rewritten after the early hash: its stamp no longer matches
+    os.utime(b, ns=(time.time_ns(), time.time_ns() + 10**9))
+    try:
+        assert hash_file(a) == _hash_bytes(a)
+        assert hash_file(b) == _hash_bytes(b)
+    finally:
+        project_mod._early.clear()
