@@ -166,7 +166,6 @@ class Work:
             thumb_specs.setdefault(src.sha256, set()).add(self.thumb_spec(src))
             first.setdefault(src.sha256, src)
             self._langs_of.setdefault(src.sha256, set()).add(lang)
-        gap = self.preset.render.reducing_gap
         for sha, src in first.items():
             for spec in icon_specs.get(sha, set()) | thumb_specs.get(sha, set()):
                 hit = cached_asset(self._job(src, spec), self.cache) or self.previous.reuse(self._job(src, spec))
@@ -176,7 +175,7 @@ class Work:
         for sha, src in first.items():
             # the decode size depends on every size this content is needed at, not on what is
             # cached, so its fingerprint's cache key is stable
-            side = decode_side(tuple(icon_specs.get(sha, set()) | thumb_specs.get(sha, set())), gap)
+            side = decode_side(tuple(icon_specs.get(sha, set()) | thumb_specs.get(sha, set())), self.preset)
             need_probe = False
             if sha in thumb_specs:
                 hit = cached_probe(src, self.preset.render.max_pixels, side, self.cache)

@@ -95,13 +95,22 @@ class Prepared:
     renditions: dict[RenderSpec, Pixels] = field(default_factory=dict, repr=False)
 
 
-def decode_side(specs: tuple[RenderSpec, ...], gap: float) -> int:
+LINEAR_MIN_SIDE = 720  # a linear-light render reads at least this much (see decode_side)
+
+
+def decode_side(specs: tuple[RenderSpec, ...], preset: Preset) -> int:
     """How large a decode must stay for the largest of `specs` (or just for hashing).
 
-    `gap` is the preset's render.reducing_gap: the loader shrinks (JPEG DCT scaling, integer
-    box reduce) while the image stays at least `gap` times the target, and LANCZOS does the rest.
+    The loader shrinks (JPEG DCT scaling, integer box reduce) while the image stays at least
+    the preset's render.reducing_gap times the target, and LANCZOS does the rest. That shrink
+    is in gamma space: for linear light a decode keeps at least LINEAR_MIN_SIDE, or a 360
+    thumbnail shrunk 4-8x there loses its fine bright detail (a star field: SSIM 0.945 against
+    a full-size linear resize, 0.964 at 720) for a tenth less time.
     """
-    return max((math.ceil(max(s.width, s.height) * gap) for s in specs), default=PROBE_SIDE)
+    r = preset.render
+    floor = LINEAR_MIN_SIDE if r.linear_light else 0
+    return max((max(math.ceil(max(s.width, s.height) * r.reducing_gap), min(floor, 2 * max(s.width, s.height)))
+                for s in specs), default=PROBE_SIDE)
 
 
 def _cache(root: str | None) -> Cache:
@@ -225,7 +234,7 @@ def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
 
     def run() -> EncodedAsset:
         if pixels is None:
-            loaded = _load(job.source, (job.spec,), decode_side((job.spec,), job.preset.render.reducing_gap), job.preset)
+            loaded = _load(job.source, (job.spec,), decode_side((job.spec,), job.preset), job.preset)
             r = _render(loaded, job.spec, job.preset)
             return encode_image(job, r.image, has_alpha=r.has_alpha, upstream=loaded.findings + r.findings)
         return encode_image(job, pixels.image(), has_alpha=pixels.has_alpha, upstream=pixels.findings)
