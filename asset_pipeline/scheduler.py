@@ -106,11 +106,15 @@ def _spec_order(spec: RenderSpec) -> tuple[Any, ...]:
 
 def _pixel_count(src: SourceFile) -> int:
     """The source's size from its header: how long its decode will take, roughly."""
+    import warnings
+
     from PIL import Image
 
     try:
-        with Image.open(src.path) as im:
-            return int(im.size[0] * im.size[1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a bomb's warning is the loader's to turn into an error
+            with Image.open(src.path) as im:
+                return int(im.size[0] * im.size[1])
     except Exception:  # an unreadable file fails fast in its task
         return 0
 
@@ -194,7 +198,8 @@ class Work:
         for lang, src in self.candidates:
             if src.sha256 not in self.probes:
                 self._waiting.setdefault(lang, set()).add(src.sha256)
-        later = {src.sha256 for _, src in self.candidates if (src.sha256, self.thumb_spec(src)) not in self.ready} - {t.source.sha256 for t in tasks}
+        started = {t.source.sha256 for t in tasks}
+        later = {src.sha256 for _, src in self.candidates if (src.sha256, self.thumb_spec(src)) not in self.ready} - started
         if len(tasks) + len(later) <= 1:
             pool.jobs = 1  # one decode at most: starting worker processes would cost more than it saves
         self._decodes = len(tasks)

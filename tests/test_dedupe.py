@@ -210,3 +210,21 @@ def test_dedupe_command_reports_clusters_with_distances(tmp_path: Path) -> None:
         d["distances"]["structure"] == 0 for c in json.loads(strict.stdout)["clusters"] for d in c["duplicates"])
     text = CliRunner().invoke(main, ["dedupe", str(tmp_path)])
     assert "structure" in text.output and "b.jpg" in text.output
+
+
+def test_our_phash_is_imagehash_phash() -> None:
+    """dedupe.phash computes imagehash's pHash without scipy (worker processes never import it):
+    the same hex on photos, flat art, noise, tiny and one-colour images."""
+    import imagehash
+
+    from asset_pipeline.dedupe import phash
+
+    rng = np.random.default_rng(7)
+    images = [gradient(w, h, seed=s) for s, (w, h) in enumerate([(64, 64), (300, 200), (33, 97), (1024, 1024)])]
+    images += [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in [(40, 40), (129, 61)]]
+    images += [Image.new("RGB", (50, 50), c) for c in [(0, 0, 0), (255, 255, 255), (12, 200, 99)]]
+    art = Image.new("RGB", (256, 256), (20, 30, 160))
+    ImageDraw.Draw(art).ellipse((40, 60, 200, 220), fill=(250, 200, 0))
+    images.append(art)
+    for im in images:
+        assert phash(im) == str(imagehash.phash(im))

@@ -327,3 +327,28 @@ def test_check_lints_a_loose_file_of_the_wrong_size_at_the_target(tmp_path: Path
     result = check_files([icon], [], platform=write_profile(tmp_path, ""))
     assert any("must be exactly" in p for p in result.problems)
     assert [w["code"] for w in result.details["warnings"]] == ["upscaled"]
+
+
+def test_corner_connectivity_matches_scipy_label() -> None:
+    """lint's run-propagation flood fill (no scipy in workers) finds what scipy.ndimage.label's
+    default 4-connectivity finds from the corners, on random masks and on a spiral."""
+    from scipy import ndimage as ndi
+
+    from asset_pipeline.lint import connected_to_corners
+
+    def reference(mask: np.ndarray) -> np.ndarray:
+        labels, _ = ndi.label(mask)
+        h, w = mask.shape
+        found = {int(labels[y, x]) for y, x in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))} - {0}
+        return np.isin(labels, list(found))
+
+    rng = np.random.default_rng(3)
+    masks = [rng.random((int(h), int(w))) < p for h, w, p in zip(rng.integers(1, 90, 150), rng.integers(1, 90, 150),
+                                                                  rng.uniform(0.3, 0.8, 150), strict=True)]
+    spiral = np.zeros((101, 101), bool)
+    for k in range(0, 50, 4):
+        spiral[k, k : 101 - k] = spiral[k : 101 - k, 100 - k] = spiral[100 - k, k : 101 - k] = True
+        spiral[k + 4 : 101 - k, k] = True
+    masks.append(spiral)
+    for mask in masks:
+        assert np.array_equal(connected_to_corners(mask), reference(mask))
