@@ -9,7 +9,6 @@ were made for it, e.g. when only its fingerprint was cached).
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import hashlib
 import json
@@ -145,21 +144,14 @@ def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
     return render(loaded, spec, linear_light=preset.render.linear_light)
 
 
-def _trim() -> None:
-    """Hand the freed pages back to the OS (glibc keeps them for reuse): a worker's resident size
-    is then what its current task needs, not the high-water mark of every task before it."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
 def prepare(task: PrepareTask) -> Prepared | Failure:
     """Decode once; fingerprint, encode `task.encode` and render `task.render` from that decode."""
+    from .memory import trim
+
     try:
         return _prepare(task)
     finally:
-        _trim()
+        trim()
 
 
 def _prepare(task: PrepareTask) -> Prepared | Failure:
