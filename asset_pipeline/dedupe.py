@@ -116,10 +116,6 @@ def phash(image: Image.Image) -> str:
     return str(imagehash.ImageHash(low > np.median(low)))
 
 
-def _phash(rgb: Image.Image) -> str:
-    return phash(rgb)
-
-
 PROBE_SHORT_SIDE = 256  # what the hashes need; bigger inputs are box-reduced to about this first
 
 
@@ -154,7 +150,7 @@ def fingerprint(image: Image.Image) -> Fingerprint:
     flat = bool(lab_small.reshape(-1, 3).std(axis=0).max() < _FLAT_STD)
     quantized = np.clip(np.round((grids + _LAB_OFFSET) * _LAB_SCALE), 0, 255)
     return Fingerprint(
-        phash=_phash(rgb),
+        phash=phash(rgb),
         flat=flat,
         structure=vectors.astype(np.float16).tobytes().hex(),
         colour=quantized.astype(np.uint8).tobytes().hex(),

@@ -24,7 +24,7 @@ from .listing import check_project_listing
 from .project import Project, discover, use_file_hashes
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
 from .scheduler import Pool, Progress, Work
-from .selection import fp_parts, memo, select_language, select_thumbnails
+from .selection import fp_parts, memo, select_language
 from .work import Failure, PreviousBundle, RenderJob
 
 log = logging.getLogger("asset_pipeline")
@@ -303,4 +303,4 @@ def compare_tree(out: Path, files: dict[str, bytes]) -> list[str]:
     return lines
 
 
-__all__ = ["BuildResult", "build", "compare_tree", "select_language", "select_thumbnails"]
+__all__ = ["BuildResult", "build", "compare_tree", "select_language"]

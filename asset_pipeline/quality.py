@@ -116,7 +116,13 @@ class Reference:
 
 
 def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    """RGBA over an opaque background colour (Pillow's alpha_composite is premultiplied-correct)."""
+    """RGBA over an opaque background colour (Pillow's alpha_composite is premultiplied-correct).
+
+    An RGB image comes back as it is, not copied: scoring, hashing and lint all flatten the same
+    rendition, and none of them writes to it.
+    """
+    if image.mode == "RGB":
+        return image
     if image.mode != "RGBA":
         return image.convert("RGB")
     base = Image.new("RGBA", image.size, (*background, 255))

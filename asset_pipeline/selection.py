@@ -31,18 +31,6 @@ def fp_parts(probes: Sequence[Probe]) -> list[Any]:
     return [[p.source.rel, p.width, p.height, dataclasses.asdict(p.fingerprint)] for p in probes]
 
 
-def select_thumbnails(
-    by_lang: dict[str, list[Probe]], project: Project, preset: Preset, profile: Profile, dropped: list[Dropped],
-    cache: Cache | None = None,
-) -> tuple[list[Finding], dict[str, list[Probe]]]:
-    """Dedupe within each language, then cap at the profile's count, in order."""
-    findings: list[Finding] = []
-    kept: dict[str, list[Probe]] = {}
-    for lang, probes in by_lang.items():
-        kept[lang] = select_language(lang, probes, project, preset, profile, dropped, findings, cache)
-    return findings, kept
-
-
 def select_language(
     lang: str, probes: list[Probe], project: Project, preset: Preset, profile: Profile, dropped: list[Dropped],
     findings: list[Finding], cache: Cache | None = None,
