@@ -259,7 +259,8 @@ class RenderSettings:
     max_pixels: int = 150_000_000
     sharpen: bool = False
     # the loader shrinks (JPEG DCT scaling, integer box reduce) while the source stays this
-    # many times the target; LANCZOS does the rest (1.0 fastest; docs/formats.md has the numbers)
+    # many times the target, and so does a gamma-space render's box reduce; LANCZOS does the
+    # rest (1.0 fastest; docs/formats.md has the numbers)
     reducing_gap: float = 1.35
 
     def __post_init__(self) -> None:

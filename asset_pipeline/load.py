@@ -229,46 +229,62 @@ def _converter(im: Image.Image) -> Convert | None:
     return lambda p: p.convert(target)
 
 
-PRECISE_BELOW = 64  # output alpha under which Pillow's 8-bit premultiplied reduce loses colour
+EXACT_CHUNK = 4096  # mixed-alpha blocks averaged at a time (their float32 copy: ~0.6 MB at 3x3)
+# alpha -> 255 opaque, 0 clear, 128 between: a reduced block is 255 (0) only if all of it was
+_EXTREMES = [0] + [128] * 254 + [255]
+
+
+def _exact_blocks(blocks: np.ndarray) -> np.ndarray:
+    """The alpha-weighted mean colour and the mean alpha of each (n, bh, bw, 4) block, rounded.
+
+    float32 holds every sum exactly (at most 255 * 255 * 16 * 16 < 2**24 for blocks of 16x16);
+    the weighted sums are one batched (1 x n) @ (n x 4) product per block.
+    """
+    k, n = len(blocks), blocks.shape[1] * blocks.shape[2]
+    px = blocks.reshape(k, n, 4).astype(np.float32)
+    sums = np.matmul(px[:, None, :, 3], px)[:, 0]  # sum(a * c) for c in R, G, B, A
+    total = px[..., 3].sum(axis=1)
+    out = np.empty((k, 4), np.float32)
+    np.divide(sums[:, :3], np.maximum(total, 1)[:, None], out=out[:, :3])
+    np.divide(total, n, out=out[:, 3])
+    return np.floor(out + 0.5).astype(np.uint8)
 
 
 def reduce_rgba(im: Image.Image, step: int, top: int = 0) -> Image.Image:
-    """`im.reduce(step)` of rows `top`.. of an RGBA image, with exact colour in faint, flat alpha.
+    """`im.reduce(step)` of rows `top`.. of an RGBA image, with every block's exact premultiplied mean.
 
-    Pillow averages premultiplied 8-bit values, so a pixel whose alpha comes out as `a` has
-    only `a` levels of colour: in a glow or soft shadow (alpha 1-16) colours come out tens of
-    levels off, which nobody sees but a lossless PNG pays for (+50 % bytes on the corpus'
-    planet). Where a block's alpha is flat, sum(colour * alpha) / sum(alpha) is the plain mean
-    of its colours, which Pillow computes fast from the same bytes read as RGBX. Anti-aliased
-    edges (alpha varying inside the block) keep Pillow's value: a few pixels, and at low alpha
-    their colour error stays under a level once composited.
+    Pillow reduces RGBA by premultiplying to 8 bits (a pixel of alpha `a` keeps only `a` levels
+    of colour: a glow at alpha 6 came out tens of levels off, which a lossless PNG pays for)
+    and converts the whole image twice on the way. Here the colour is the plain mean of the
+    bytes read as RGBX (one fast pass, and the exact premultiplied mean wherever a block is
+    fully opaque), blocks fully transparent are zero (as Pillow's), and only the blocks whose
+    alpha is mixed, edges and glows, are computed exactly in numpy: 4x faster than Pillow's
+    own on the corpus' RGBA art.
     """
     w, h = im.size
-    fast = im.reduce(step, box=(0, top, w, h))
-    fh, fw = (h - top) // step, w // step  # whole blocks (a partial edge block keeps Pillow's value)
-    if fh == 0 or fw == 0:
-        return fast
-    alpha = np.asarray(fast.getchannel("A"))[:fh, :fw]
-    low = (alpha > 0) & (alpha < PRECISE_BELOW)
-    if not low.any():
-        return fast
-    src = np.asarray(im)[top : top + fh * step, : fw * step]
-    a = src[..., 3]
-    amax, amin = a[::step, ::step].copy(), a[::step, ::step].copy()
-    for dy in range(step):
-        for dx in range(step):
-            np.maximum(amax, a[dy::step, dx::step], out=amax)
-            np.minimum(amin, a[dy::step, dx::step], out=amin)
-    flat = low & (amax - amin <= 1)
-    if not flat.any():
-        return fast
-    if not src.flags.c_contiguous:  # the RGBX view below reads the buffer as it is
-        src = np.ascontiguousarray(src)
-    plain = Image.frombuffer("RGBX", (fw * step, fh * step), src, "raw", "RGBX", 0, 1).reduce(step)
-    # its fourth band is the mean alpha, as Pillow's own: the bytes are an RGBA image already
-    plain = Image.frombuffer("RGBA", plain.size, plain.tobytes(), "raw", "RGBA", 0, 1)
-    fast.paste(plain, (0, 0), Image.fromarray(flat.view(np.uint8) * np.uint8(255)))
-    return fast
+    box = (0, top, w, h)
+    src = np.asarray(im)[top:]
+    plain = Image.frombuffer("RGBX", (w, h - top), src, "raw", "RGBX", 0, 1).reduce(step)
+    extremes = np.asarray(im.getchannel("A").point(_EXTREMES).reduce(step, box=box))
+    out = np.array(plain)  # RGBX's fourth band is the mean alpha, as Pillow's own
+    out[extremes == 0] = 0
+    mixed = (extremes != 0) & (extremes != 255)
+    if mixed.any():
+        n_rows, n_cols = out.shape[:2]
+        fh, fw = src.shape[0] // step, w // step  # whole blocks; then a partial row and column
+        for y0, y1 in ((0, fh), (fh, n_rows)):
+            for x0, x1 in ((0, fw), (fw, n_cols)):
+                part = mixed[y0:y1, x0:x1]
+                if not part.any():
+                    continue
+                pix = src[y0 * step : y1 * step, x0 * step : x1 * step]
+                bh, bw = pix.shape[0] // (y1 - y0), pix.shape[1] // (x1 - x0)
+                grid = pix.reshape(y1 - y0, bh, x1 - x0, bw, 4)
+                ys, xs = np.nonzero(part)
+                for i in range(0, len(ys), EXACT_CHUNK):  # bounded float32 temporaries
+                    cy, cx = ys[i : i + EXACT_CHUNK], xs[i : i + EXACT_CHUNK]
+                    out[cy + y0, cx + x0] = _exact_blocks(grid[cy, :, cx])
+    return Image.fromarray(out, "RGBA")
 
 
 def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False) -> Image.Image:

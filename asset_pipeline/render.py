@@ -117,16 +117,21 @@ def _resize_band(im: Image.Image, region: tuple[int, int, int, int], channel: in
     return np.asarray(wide.resize(size, Image.Resampling.LANCZOS, box=(0, rbox[1], size[0], rbox[3])))
 
 
-def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool) -> Image.Image:
+def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
+           gap: float = REDUCING_GAP) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
+
+    In gamma space, `gap` is Pillow's reducing_gap: an integer box reduce first, as long as
+    LANCZOS is left at least `gap` times the target (the preset's render.reducing_gap: `fast`
+    reduces to the target itself, as its decode does, and its 360 renders cost a third).
 
     The linear path works one band at a time, strip by strip, and only on the region the
     filter reads: on top of the image it holds one band resized across (4 bytes a pixel,
     target-wide) and the resized bands; Pillow's own float resampler does the filtering.
     """
     if not linear:
-        # Pillow premultiplies RGBA itself; reducing_gap box-reduces first where the ratio is >= 4
-        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+        # Pillow premultiplies RGBA itself
+        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
     region = _region(im.size, size, box)
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
@@ -190,8 +195,8 @@ def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
     return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
-def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) -> Rendition:
-    """Fit `loaded` to `spec` (never modifies `loaded.image`)."""
+def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, gap: float = REDUCING_GAP) -> Rendition:
+    """Fit `loaded` to `spec` (never modifies `loaded.image`); `gap`: see `resize`."""
     im = loaded.image
     w, h = im.size
     tw, th = spec.width, spec.height
@@ -203,7 +208,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
     if spec.fit == "contain":
         scale = min(tw / w, th / h)
         nw, nh = min(tw, max(1, round(w * scale))), min(th, max(1, round(h * scale)))
-        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light)
+        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light, gap=gap)
         canvas = Image.new(im.mode, (tw, th), spec.background + ((255,) if im.mode == "RGBA" else ()))
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
@@ -217,7 +222,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True) 
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2
         box = (x0, y0, x0 + cw, y0 + ch)
-        out = resize(im, (tw, th), box, linear=linear_light)
+        out = resize(im, (tw, th), box, linear=linear_light, gap=gap)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
         cropped = 1.0 - (cw * ch) / (w * h)
         if cropped > COVER_CROP_WARN:

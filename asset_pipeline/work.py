@@ -141,7 +141,7 @@ def _load(source: SourceFile, specs: tuple[RenderSpec, ...], side: int, preset: 
 def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
     from .render import render
 
-    return render(loaded, spec, linear_light=preset.render.linear_light)
+    return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap)
 
 
 def prepare(task: PrepareTask) -> Prepared | Failure:

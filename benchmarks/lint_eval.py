@@ -177,7 +177,7 @@ def measurements(items: list[Item]) -> list[dict[str, Any]]:
             "image": f"{it.group}/{it.name}@{it.size}",
             "transparent": lint.corner_transparency(it.image),
             "radius": lint.rounded_radius(it.image),
-            "sharpness": lint.sharpness(lint._luma(flat)),
+            "sharpness": lint.sharpness(lint.luma8(flat)),
             "safe_area": lint.safe_area_density(flat) if it.role == "icon" else None,
         })
     return out
@@ -286,7 +286,7 @@ def _variants(im: Image.Image) -> dict[str, Image.Image]:
 def _laplacian_variance(luma: np.ndarray) -> float:
     from scipy import ndimage as ndi
 
-    return float(ndi.laplace(luma * 255.0).var())
+    return float(ndi.laplace(luma.astype(np.float64)).var())
 
 
 def run_blur_sweep(items: list[Item]) -> tuple[list[str], float]:
@@ -295,7 +295,7 @@ def run_blur_sweep(items: list[Item]) -> tuple[list[str], float]:
     unjudged: dict[str, int] = defaultdict(int)
     for it in items:
         for name, im in _variants(it.image).items():
-            luma = lint._luma(im)
+            luma = lint.luma8(im)
             v = lint.sharpness(luma)
             vol[name].append(_laplacian_variance(luma))
             if v is None:

@@ -147,6 +147,14 @@ def test_qr_code_blurred_by_resampling_is_still_found() -> None:
     assert "qr_code" in run_lint(small, role="thumbnail")
 
 
+@pytest.mark.parametrize("shape", [(1024, 1024), (37, 53), (1, 5), (6, 1)])
+def test_the_2x_pass_copy_is_pillows_bilinear_within_a_level(shape: tuple[int, int]) -> None:
+    gray = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    ours = lint._double(gray).astype(int)
+    pillow = np.asarray(Image.fromarray(gray).resize((shape[1] * 2, shape[0] * 2), Image.Resampling.BILINEAR)).astype(int)
+    assert ours.shape == pillow.shape and np.abs(ours - pillow).max() <= 1
+
+
 def test_barcode_fires_as_barcode_not_qr() -> None:
     art = paste_code(clean_icon(), "EAN13", "4006381333931", 2)
     assert {"barcode"} <= run_lint(art) and "qr_code" not in run_lint(art)
@@ -166,6 +174,22 @@ def test_blur_fires_on_a_heavy_upscale() -> None:
     assert "blur" in run_lint(tiny.resize((SIDE, SIDE), Image.Resampling.LANCZOS))
 
 
+def test_sharpness_on_8_bits_is_the_float_measure_within_rounding() -> None:
+    """luma8 + integer windows against the same measure on float luma (what it replaced)."""
+    def float_sharpness(luma: np.ndarray) -> float:
+        step = np.zeros_like(luma)
+        step[:, :-1] = np.abs(np.diff(luma, axis=1))
+        step[:-1] = np.maximum(step[:-1], np.abs(np.diff(luma, axis=0)))
+        contrast = lint._window(luma, 5, np.maximum) - lint._window(luma, 5, np.minimum)
+        peaks = (step >= lint._window(step, 3, np.maximum)) & (contrast >= lint.BLUR_MIN_CONTRAST) & (step > 0)
+        return float(np.percentile(step[peaks] / contrast[peaks], lint.BLUR_PERCENTILE))
+
+    for art in (clean_icon(), clean_icon().filter(ImageFilter.GaussianBlur(1.5))):
+        want = float_sharpness(np.asarray(art.convert("L"), dtype=np.float32) / 255.0)
+        got = lint.sharpness(lint.luma8(art))
+        assert got is not None and abs(got - want) < 0.02, (got, want)
+
+
 def test_flat_sharp_art_and_smooth_gradients_are_not_blurry() -> None:
     flat = Image.new("RGB", (SIDE * 2, SIDE * 2), (40, 120, 200))
     ImageDraw.Draw(flat).rounded_rectangle((SIDE * 0.6, SIDE * 0.6, SIDE * 1.4, SIDE * 1.4), radius=30, fill=(250, 250, 250))
@@ -173,7 +197,7 @@ def test_flat_sharp_art_and_smooth_gradients_are_not_blurry() -> None:
     y, x = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32)
     smooth = Image.fromarray(np.stack([x, y, (x + y) / 2], axis=-1).astype(np.uint8), "RGB")
     assert "blur" not in run_lint(flat)
-    assert lint.sharpness(lint._luma(smooth)) is None  # nothing to judge
+    assert lint.sharpness(lint.luma8(smooth)) is None  # nothing to judge
     assert "blur" not in run_lint(smooth)
 
 

@@ -108,6 +108,21 @@ def test_attention_on_a_non_square_target_and_flat_art_stays_centred() -> None:
     assert saliency_window(Image.new("RGB", (900, 300), (50, 60, 70)), (300, 300)) == (300, 0)
 
 
+def test_a_gamma_render_box_reduces_down_to_the_presets_gap() -> None:
+    """`fast` (reducing_gap 1.0) renders a 360 from a ~4x larger decode as reduce(3) + LANCZOS,
+    as Pillow's reducing_gap does; the default gap (2.0) leaves all of it to LANCZOS."""
+    from asset_pipeline.config import load_preset
+    from asset_pipeline.work import _render
+
+    im = Image.fromarray(texture(1400, 1400, seed=3))
+    fast = load_preset("fast")
+    assert not fast.render.linear_light and fast.render.reducing_gap == 1.0
+    got = np.asarray(_render(loaded(im), spec(), fast).image)
+    box = (0, 0, 1400, 1400)
+    assert np.array_equal(got, np.asarray(im.resize((360, 360), Image.Resampling.LANCZOS, box=box, reducing_gap=1.0)))
+    assert not np.array_equal(got, np.asarray(render(loaded(im), spec(), linear_light=False).image))
+
+
 def test_render_never_modifies_the_loaded_image() -> None:
     im = Image.fromarray(texture(500, 300))
     before = im.tobytes()
