@@ -50,6 +50,7 @@ SAFE_AREA_STEP = 0.35  # a luma step this big between neighbours is a hard edge 
 SAFE_AREA_MAX_DENSITY = 0.12  # clean corpus corners measured <= 0.09; sprites/captions >= 0.14
 
 _QR_FORMATS = ("QRCode", "MicroQRCode", "RMQRCode")
+DOUBLE_ROWS = 128  # rows of the luma doubled at a time for the QR 2x pass
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -347,23 +348,33 @@ def find_codes(image: Image.Image) -> list[tuple[str, str, tuple[int, int, int, 
 
 def _double(gray: np.ndarray) -> np.ndarray:
     """`gray` at twice its size, bilinear (Pillow's sample positions, within one level of its
-    resize): 3:1 blends of each pixel and its neighbour, in 16-bit integers, 2.5x faster."""
+    resize): 3:1 blends of each pixel and its neighbours, in 16-bit integers, 2.5x faster.
+    Made DOUBLE_ROWS input rows at a time, so only the 8-bit result is held at full size."""
     h, w = gray.shape
-    a = gray.astype(np.uint16)
-    edge = np.empty((h, w + 2), np.uint16)  # the border replicated, as Pillow clamps
-    edge[:, 1:-1], edge[:, 0], edge[:, -1] = a, a[:, 0], a[:, -1]
-    a *= 3
-    wide = np.empty((h + 2, 2 * w), np.uint16)
-    np.add(a, edge[:, :-2], out=wide[1:-1, 0::2])
-    np.add(a, edge[:, 2:], out=wide[1:-1, 1::2])
-    wide[0], wide[-1] = wide[1], wide[-2]
-    out = wide[1:-1] * np.uint16(3)
-    up = np.empty((2 * h, 2 * w), np.uint16)
-    np.add(out, wide[:-2], out=up[0::2])
-    np.add(out, wide[2:], out=up[1::2])
-    up += 8
-    up >>= 4
-    return up.astype(np.uint8)
+    up = np.empty((2 * h, 2 * w), np.uint8)
+    for y0 in range(0, h, DOUBLE_ROWS):
+        y1 = min(h, y0 + DOUBLE_ROWS)
+        lo, hi = max(0, y0 - 1), min(h, y1 + 1)  # the neighbour rows, clamped as Pillow does
+        rows = gray[lo:hi].astype(np.uint16)
+        edge = np.empty((hi - lo, w + 2), np.uint16)
+        edge[:, 1:-1], edge[:, 0], edge[:, -1] = rows, rows[:, 0], rows[:, -1]
+        rows *= 3
+        wide = np.empty((y1 - y0 + 2, 2 * w), np.uint16)  # the strip's rows doubled across, one above and below
+        top = 1 if y0 == 0 else 0  # at the image's top (bottom) the row above (below) is the row itself
+        np.add(rows, edge[:, :-2], out=wide[top : top + hi - lo, 0::2])
+        np.add(rows, edge[:, 2:], out=wide[top : top + hi - lo, 1::2])
+        if y0 == 0:
+            wide[0] = wide[1]
+        if y1 == h:
+            wide[-1] = wide[-2]
+        mid = wide[1:-1] * np.uint16(3)
+        out = np.empty((2 * (y1 - y0), 2 * w), np.uint16)
+        np.add(mid, wide[:-2], out=out[0::2])
+        np.add(mid, wide[2:], out=out[1::2])
+        out += 8
+        out >>= 4
+        up[2 * y0 : 2 * y1] = out
+    return up
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -48,7 +48,7 @@ def _box_mean(a: np.ndarray) -> np.ndarray:
 class _Plane:
     """One reference plane with the statistics every comparison against it needs."""
 
-    x: np.ndarray = field(repr=False)
+    x: np.ndarray = field(repr=False)  # 8-bit
     ux: np.ndarray | None = field(repr=False)  # local mean; None when the plane is too small
     var: np.ndarray | None = field(repr=False)  # sample variance + C2
 
@@ -61,7 +61,7 @@ class _Plane:
         var = np.empty((n, m), np.float32)
         for r0 in range(0, n, SSIM_ROWS):
             r1 = min(n, r0 + SSIM_ROWS)
-            xs = x[r0 : r1 + WIN - 1]
+            xs = x[r0 : r1 + WIN - 1].astype(np.float32)
             u = ux[r0:r1] = _box_mean(xs)
             v = _box_mean(xs * xs)
             v -= u * u
@@ -83,7 +83,8 @@ class _Plane:
     def _strip_sum(self, y: np.ndarray, r0: int, r1: int) -> float:
         """Sum of the SSIM map over output rows r0..r1 (inputs r0..r1 + WIN - 1)."""
         assert self.ux is not None and self.var is not None
-        x, ys = self.x[r0 : r1 + WIN - 1], y[r0 : r1 + WIN - 1]
+        # the planes stay 8-bit; each strip is made float here (4x less held than float planes)
+        x, ys = self.x[r0 : r1 + WIN - 1].astype(np.float32), y[r0 : r1 + WIN - 1].astype(np.float32)
         ux = self.ux[r0:r1]
         uy = _box_mean(ys)
         uyy = _box_mean(ys * ys)
@@ -130,10 +131,10 @@ def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image
 
 
 def _planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y, cb, cr = image.convert("RGB").convert("YCbCr").split()
+    y, cb, cr = (image if image.mode == "RGB" else image.convert("RGB")).convert("YCbCr").split()
     # chroma at half resolution: where 4:2:0 subsampling damage shows (see module docstring)
-    chroma = [np.asarray(c.reduce(2) if min(c.size) >= 2 * WIN else c, dtype=np.float32) for c in (cb, cr)]
-    return np.asarray(y, dtype=np.float32), chroma[0], chroma[1]
+    chroma = [np.asarray(c.reduce(2) if min(c.size) >= 2 * WIN else c) for c in (cb, cr)]
+    return np.asarray(y), chroma[0], chroma[1]
 
 
 def reference(image: Image.Image) -> Reference:

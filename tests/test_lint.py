@@ -147,7 +147,7 @@ def test_qr_code_blurred_by_resampling_is_still_found() -> None:
     assert "qr_code" in run_lint(small, role="thumbnail")
 
 
-@pytest.mark.parametrize("shape", [(1024, 1024), (37, 53), (1, 5), (6, 1)])
+@pytest.mark.parametrize("shape", [(1024, 1024), (300, 17), (129, 40), (37, 53), (1, 5), (6, 1)])
 def test_the_2x_pass_copy_is_pillows_bilinear_within_a_level(shape: tuple[int, int]) -> None:
     gray = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
     ours = lint._double(gray).astype(int)
