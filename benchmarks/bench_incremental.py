@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import cli, median, run_timed, write_result  # noqa: E402
+from benchmarks._util import cli, compile_package, median, run_timed, write_result  # noqa: E402
 from benchmarks.corpus import gen_bokeh, gen_planet, gen_starfield, gen_terrain  # noqa: E402
 
 LANGS = ["en", "ja", "ko", "de", "fr", "es", "pt-BR", "it", "th", "vi"]
@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--preset", default="balanced")
     args = ap.parse_args()
     src = make_project()
+    compile_package()
     work = Path(tempfile.mkdtemp(prefix="bench-incr-"))
     proj = work / "proj"
     shutil.copytree(src, proj)
