@@ -391,8 +391,12 @@ def lint_image(
     source: str,
     background: tuple[int, int, int] = (255, 255, 255),
     checks: Iterable[str] = LINT_CODES,
+    flat: Image.Image | None = None,
 ) -> list[Finding]:
-    """Run the enabled checks on `image` (RGB or RGBA, at its target size), as warnings."""
+    """Run the enabled checks on `image` (RGB or RGBA, at its target size), as warnings.
+
+    `flat`: `image` flattened onto `background`, when the caller has it already.
+    """
     todo = set(checks)
     out: list[Finding] = []
     if min(image.size) < 16:
@@ -411,7 +415,8 @@ def lint_image(
                 code="rounded_corners", source=source, value=round(radius, 3),
                 message=f"corners look pre-rounded (radius {radius:.0%} of the art's side): the portal rejects rounded corners; give square, full-bleed art",
             ))
-    flat = flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
+    if flat is None:
+        flat = flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
     if todo & {"qr_code", "barcode"}:
         area = float(image.width * image.height)
         for name, label, (x0, y0, x1, y1) in sorted(find_codes(flat)):
@@ -441,15 +446,18 @@ def lint_image(
 
 
 def lint_rendition(
-    image: Image.Image, spec: RenderSpec, *, source: str, shipped_format: str, upstream: Iterable[Finding] = ()
+    image: Image.Image, spec: RenderSpec, *, source: str, shipped_format: str, upstream: Iterable[Finding] = (),
+    flat: Image.Image | None = None,
 ) -> tuple[Finding, ...]:
     """The pipeline's hook: lint an asset as it is shipped, then level it and `upstream` findings.
 
     A JPEG carries no alpha, so the image is flattened onto the spec's background first.
     `upstream` holds the load/render/encode findings: render's `upscaled` is levelled here too.
     """
-    shipped = flatten(image, spec.background) if shipped_format == "JPEG" else image
-    found = lint_image(shipped, role=spec.role, source=source, background=spec.background, checks=enabled(spec.lint))
+    if flat is None:
+        flat = flatten(image, spec.background)
+    shipped = flat if shipped_format == "JPEG" else image
+    found = lint_image(shipped, role=spec.role, source=source, background=spec.background, checks=enabled(spec.lint), flat=flat)
     return apply_levels([*upstream, *found], spec.lint)
 
 

@@ -244,12 +244,13 @@ def encode_image(job: RenderJob, image: Image.Image, *, has_alpha: bool, upstrea
     spec = job.spec
     # findings made for the same content under another name must name this source
     upstream = tuple(f if f.source == job.source.rel else dataclasses.replace(f, source=job.source.rel) for f in upstream)
-    encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=has_alpha)
+    flat = flatten(image, spec.background)  # one composite for the score, the hash and the lint
+    encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=has_alpha, flat=flat)
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
-    phash = phash_of(flatten(image, spec.background))
+    phash = phash_of(flat)
     findings = lint_rendition(image, spec, source=job.source.rel, shipped_format=encoded.format,
-                              upstream=upstream + encoded.findings)
+                              upstream=upstream + encoded.findings, flat=flat)
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,

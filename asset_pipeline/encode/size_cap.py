@@ -51,9 +51,9 @@ class Encoded:
 class _Scorer:
     """The reference planes of one output, built only when something needs scoring."""
 
-    def __init__(self, image: Image.Image, background: tuple[int, int, int]) -> None:
+    def __init__(self, image: Image.Image, background: tuple[int, int, int], flat: Image.Image | None = None) -> None:
         self.background = background
-        self.flat = q.flatten(image, background)
+        self.flat = flat if flat is not None else q.flatten(image, background)
         self._ref: q.Reference | None = None
 
     def bytes(self, data: bytes) -> float:
@@ -260,14 +260,17 @@ def _order(preset: Preset, *, has_alpha: bool, flat_art: bool) -> list[str]:
     return ["JPEG", "PNG"]
 
 
-def encode_to_cap(image: Image.Image, spec: RenderSpec, preset: Preset, *, source: str, has_alpha: bool) -> Encoded:
+def encode_to_cap(image: Image.Image, spec: RenderSpec, preset: Preset, *, source: str, has_alpha: bool,
+                  flat: Image.Image | None = None) -> Encoded:
     """Encode `image` for `spec` under `spec.max_bytes` following `preset` (see the module docstring).
+
+    `flat`: `image` flattened onto the spec's background, when the caller has it already.
 
     `format = "auto"`: PNG where alpha matters; for opaque flat art both JPEG and a palette PNG
     are tried and the smaller that meets the target wins; JPEG for everything else.
     """
     allowed = [f for f in spec.formats if f in ("JPEG", "PNG")]
-    scorer = _Scorer(image, spec.background)
+    scorer = _Scorer(image, spec.background, flat)
     needs_census = preset.png.palette == "auto" and (preset.format != "jpeg")
     flat_art = needs_census and is_flat_art(image)
     order = _order(preset, has_alpha=has_alpha, flat_art=flat_art)
