@@ -104,8 +104,9 @@ def _spec_order(spec: RenderSpec) -> tuple[Any, ...]:
     return (spec.role, spec.width, spec.fit, spec.background)
 
 
-def _pixel_count(src: SourceFile) -> int:
-    """The source's size from its header: how long its decode will take, roughly."""
+def _decode_cost(src: SourceFile) -> int:
+    """How long the source's decode will take, roughly, from its header: pixels, twice over for
+    16-bit samples (a 16-bit PNG inflates and unfilters twice the bytes, and is decoded whole)."""
     import warnings
 
     from PIL import Image
@@ -114,7 +115,9 @@ def _pixel_count(src: SourceFile) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a bomb's warning is the loader's to turn into an error
             with Image.open(src.path) as im:
-                return int(im.size[0] * im.size[1])
+                rawmode = str(im.tile[0][3]) if im.tile else ""
+                deep = "16" in rawmode or im.mode.startswith("I;16")
+                return int(im.size[0] * im.size[1]) * (2 if deep else 1)
     except Exception:  # an unreadable file fails fast in its task
         return 0
 
@@ -194,7 +197,7 @@ class Work:
             tasks.append(PrepareTask(source=src, encode=todo_enc, render=todo_ren, decode_side=side,
                                      need_probe=need_probe, preset=self.preset, cache_root=self.cache_root))
         if len(tasks) > 1:
-            tasks.sort(key=lambda t: -_pixel_count(t.source))
+            tasks.sort(key=lambda t: -_decode_cost(t.source))
         for lang, src in self.candidates:
             if src.sha256 not in self.probes:
                 self._waiting.setdefault(lang, set()).add(src.sha256)

@@ -173,3 +173,23 @@ def test_manifest_has_no_absolute_paths_or_timestamps(sample_project: Path, tmp_
     data = json.loads(text)
     assert data["generator"]["name"] == "asset-pipeline"
     assert len(data["preset"]["sha256"]) == 64
+
+
+def test_decodes_are_ordered_by_their_cost_and_16_bit_counts_double(tmp_path: Path) -> None:
+    """Largest first keeps the last task short; a 16-bit PNG inflates twice the bytes of an 8-bit one."""
+    from asset_pipeline.records import SourceFile
+    from asset_pipeline.scheduler import _decode_cost
+
+    def src(name: str, im: Image.Image) -> SourceFile:
+        path = tmp_path / name
+        im.save(path)
+        return SourceFile(path=path, rel=name, sha256="", size=path.stat().st_size)
+
+    eight = src("rgb8.png", Image.new("RGB", (300, 200)))
+    deep = src("grey16.png", Image.fromarray(np.full((200, 300), 40000, np.uint16)))
+    jpeg = src("photo.jpg", Image.new("RGB", (300, 200)))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    assert _decode_cost(eight) == _decode_cost(jpeg) == 300 * 200
+    assert _decode_cost(deep) == 2 * 300 * 200
+    assert _decode_cost(SourceFile(path=bad, rel="bad.png", sha256="", size=9)) == 0
