@@ -55,7 +55,7 @@ def _worker_init() -> None:
 
     # Ctrl-C is the main process's to handle: it stops the pool and leaves OUT untouched
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    setup_logging()
+    setup_logging(deferred=True)  # a worker opens the log file only if it has something to log
 
 
 class Pool:
@@ -74,10 +74,13 @@ class Pool:
         if self.executor is None:
             from concurrent.futures import ProcessPoolExecutor
 
-            from .logs import setup_logging
+            from . import logs
 
-            setup_logging()
+            logs.settle()
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
+            first = self.executor.submit(fn, arg)  # forks the workers (all of them, with fork)
+            logs.open_soon()  # the log handler's import overlaps their first tasks
+            return first
         return self.executor.submit(fn, arg)
 
     def close(self, *, abort: bool = False) -> None:

@@ -1,0 +1,66 @@
+"""The log file: opened only when there is something to log, safe across forks and threads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def run(script: str, log_dir: Path) -> str:
+    env = {"ASSET_PIPELINE_LOG_DIR": str(log_dir), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_a_deferred_log_opens_at_the_first_record_and_writes_it(tmp_path: Path) -> None:
+    out = run("""
+        import logging, sys
+        from asset_pipeline.logs import setup_logging
+        setup_logging(deferred=True)
+        print("concurrent_log_handler" in sys.modules)
+        logging.getLogger("asset_pipeline").info("hello from %s", "the parent")
+        print("concurrent_log_handler" in sys.modules)
+    """, tmp_path)
+    assert out.split() == ["False", "True"]  # not imported until a record came
+    assert "hello from the parent" in (tmp_path / "asset-pipeline.log").read_text()
+
+
+def test_forked_children_log_while_the_parent_opens_its_file_on_a_thread(tmp_path: Path) -> None:
+    """What a build does: workers forked, then the parent's handler opened on a thread; a
+    worker with something to log opens its own (never a lock inherited half-held)."""
+    run("""
+        import logging, multiprocessing as mp
+        from asset_pipeline import logs
+
+        def child(n):
+            logs.setup_logging(deferred=True)
+            logging.getLogger("asset_pipeline").warning("child %d", n)
+            return n
+
+        if __name__ == "__main__":
+            logs.settle()
+            with mp.get_context("fork").Pool(2) as pool:
+                first = pool.map_async(child, range(4))
+                logs.open_soon()
+                assert first.get(timeout=30) == [0, 1, 2, 3]
+            logs.settle()
+            logging.getLogger("asset_pipeline").info("parent done")
+    """, tmp_path)
+    text = (tmp_path / "asset-pipeline.log").read_text()
+    assert all(f"child {n}" in text for n in range(4)) and "parent done" in text
+
+
+def test_an_unwritable_log_folder_does_not_stop_anything(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the log folder should be")
+    out = run("""
+        import logging
+        from asset_pipeline.logs import setup_logging
+        print(setup_logging())
+        logging.getLogger("asset_pipeline").error("nowhere to go")
+        print("still here")
+    """, blocker / "log")
+    assert out.split() == ["None", "still", "here"]
