@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 ENV = "ASSET_PIPELINE_LOG_DIR"
-_configured: Path | None = None
+_configured = False
 
 
 def log_dir() -> Path:
@@ -61,21 +61,18 @@ def _open() -> logging.Handler | None:
 
 
 def setup_logging(level: int = logging.INFO, *, deferred: bool = False) -> Path | None:
-    """Attach the shared rotating file handler once per process; None if it cannot be opened.
-
-    `deferred`: the file is opened at the first record (see `_Deferred`), and the path it will
-    have is returned.
-    """
+    """Attach the shared rotating file handler once per process; its path, or None if it cannot
+    be opened. `deferred`: the file is opened at the first record (see `_Deferred`); None."""
     global _configured
-    if _configured is None:
+    if not _configured:
         logger = logging.getLogger("asset_pipeline")
         logger.addHandler(_Deferred())
         logger.setLevel(level)
         logger.propagate = False
-        _configured = log_file()
+        _configured = True
     if deferred:
-        return _configured
-    return _configured if _open() is not None else None
+        return None  # not even the path: finding the user's log folder imports platformdirs
+    return log_file() if _open() is not None else None
 
 
 def open_soon() -> None:
