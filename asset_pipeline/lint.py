@@ -299,7 +299,7 @@ def safe_area_density(image: Image.Image) -> float:
     Measured on a SAFE_AREA_SIDE copy (box filter), so it reads the same at 600, 1024 or 360.
     """
     n = SAFE_AREA_SIDE
-    luma = _luma(image.convert("RGB").resize((n, n), Image.Resampling.BOX))
+    luma = _luma((image if image.mode == "RGB" else image.convert("RGB")).resize((n, n), Image.Resampling.BOX))
     step = np.maximum(
         np.abs(np.diff(luma, axis=0, append=luma[-1:, :])), np.abs(np.diff(luma, axis=1, append=luma[:, -1:]))
     )
@@ -317,7 +317,8 @@ def _cut_corners(n: int) -> tuple[np.ndarray, ...]:
 
 
 def find_codes(image: Image.Image) -> list[tuple[str, str, tuple[int, int, int, int]]]:
-    """(format name, display name, bounding box) of each QR code or barcode zxing-cpp decodes.
+    """(format name, display name, bounding box) of each QR code or barcode zxing-cpp decodes
+    in `image` (opaque RGB, or its luma as "L").
 
     One pass over the luma at its size (every symbology), then a pass over a 2x bilinear copy
     for QR and 1D codes: a code resampled to 1.5-2.5 px per module is too soft for the first
@@ -328,7 +329,7 @@ def find_codes(image: Image.Image) -> list[tuple[str, str, tuple[int, int, int, 
     """
     import zxingcpp
 
-    gray = np.asarray(image.convert("L"))
+    gray = np.asarray(image) if image.mode == "L" else luma8(image)
     found: dict[tuple[str, tuple[int, int, int, int]], str] = {}
 
     def collect(results: Iterable[Any], scale: int) -> None:
@@ -417,9 +418,10 @@ def lint_image(
             ))
     if flat is None:
         flat = flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
-    if todo & {"qr_code", "barcode"}:
+    gray = flat.convert("L") if todo & {"qr_code", "barcode", "blur"} else None  # read by both checks
+    if gray is not None and todo & {"qr_code", "barcode"}:
         area = float(image.width * image.height)
-        for name, label, (x0, y0, x1, y1) in sorted(find_codes(flat)):
+        for name, label, (x0, y0, x1, y1) in sorted(find_codes(gray)):
             code = "qr_code" if name.startswith(_QR_FORMATS) else "barcode"
             if code not in todo:
                 continue
@@ -429,7 +431,8 @@ def lint_image(
                 message=f"{label} found at ({x0},{y0})-({x1},{y1}), {share:.1%} of the image: the portal rejects QR codes and watermarks",
             ))
     if "blur" in todo:
-        value = sharpness(luma8(flat))
+        assert gray is not None
+        value = sharpness(np.asarray(gray))
         if value is not None and value < BLUR_MIN_SHARPNESS:
             out.append(Finding(
                 code="blur", source=source, value=round(value, 3),
