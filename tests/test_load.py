@@ -357,9 +357,9 @@ def test_rgba_reduce_is_exact_on_opaque_art_with_faint_and_anti_aliased_bits() -
     ours = np.asarray(load_mod.reduce_rgba(im, 3)).astype(int)
     pillow = np.asarray(im.reduce(3)).astype(int)
     exact, mean_a = _exact_reduce(im, 3)
-    seen = mean_a > 0
+    seen = ours[..., 3] > 0
     assert np.abs(ours[..., :3][seen] - exact[seen]).max() < 1  # rounded (Pillow's own to within 1)
-    assert (ours[~seen] == 0).all()  # a clear block is (0, 0, 0, 0), as Pillow's
+    assert (ours[~seen] == 0).all() and (mean_a[~seen] < 0.5).all()  # a clear block is (0, 0, 0, 0), as Pillow's
     assert np.abs(ours[..., 3] - mean_a).max() <= 0.5 + 1e-6
     assert np.abs(pillow[:2, :15, :3] - exact[:2, :15]).max() > 10  # what the exact mean is for
     assert np.array_equal(ours[4:], pillow[4:])  # opaque blocks: Pillow's own values
@@ -397,7 +397,7 @@ def test_rgba_reduce_partial_edge_blocks_are_exact() -> None:
             block = px[by * 3 : by * 3 + 3, bx * 3 : bx * 3 + 3].reshape(-1, 4).astype(float)
             a = block[:, 3]
             assert abs(ours[by, bx, 3] - a.mean()) <= 0.5 + 1e-6
-            if a.sum() > 0:
+            if ours[by, bx, 3] > 0:  # a block that ends up clear has no colour to get right
                 assert np.abs(ours[by, bx, :3] - (block[:, :3] * a[:, None]).sum(0) / a.sum()).max() < 1  # Pillow rounds within 1
 
 
