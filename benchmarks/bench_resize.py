@@ -71,7 +71,7 @@ CHILD = textwrap.dedent("""
         # 1.35x; fast: gamma space, 1.0x), then render
         preset = load_preset("balanced" if method == "project" else "fast")
         loaded = load_image(source, shrink_to=("short", decode_side((spec,), preset)))
-        return render(loaded, spec, linear_light=preset.render.linear_light).image
+        return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap).image
 
     def status(key):
         # VmHWM is this process's own high-water mark; ru_maxrss would include the parent's
