@@ -53,8 +53,11 @@ def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 12
 
 @pytest.fixture
 def slow_project(make_project):
-    thumbs = {f"{i:02d}.png": _noisy(1400, 1400, seed=i) for i in range(6)}
-    return make_project(name="slow", icon=_noisy(2000, 1600, seed=99), thumbnails={"en": thumbs, "ja": dict(thumbs)})
+    # 13 distinct decodes: ~4 s with 2 jobs, so a signal sent 0.5 s in lands mid-build even on a
+    # fast machine (with ja sharing en's art the build had become short enough to finish first)
+    en = {f"{i:02d}.png": _noisy(1400, 1400, seed=i) for i in range(6)}
+    ja = {f"{i:02d}.png": _noisy(1400, 1400, seed=50 + i) for i in range(6)}
+    return make_project(name="slow", icon=_noisy(2000, 1600, seed=99), thumbnails={"en": en, "ja": ja})
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
@@ -84,7 +87,7 @@ def test_ctrl_c_as_the_workers_stop_still_ends_every_process(slow_project: Path,
     build(first, out=out, jobs=1)
     before = _tree(out)
     proc = _start(slow_project, out, "--no-cache", "--jobs", "2")
-    _wait_for_line(proc, "decode: 7/7")
+    _wait_for_line(proc, "decode: 13/13")
     os.killpg(proc.pid, signal.SIGINT)
     proc.communicate(timeout=60)  # a worker left alive keeps stderr open: this would time out
     assert proc.returncode in (0, 130)
