@@ -31,11 +31,18 @@ def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def _default_sigint() -> None:
+    # a shell starts background jobs with SIGINT ignored, and Python keeps a signal ignored that
+    # was ignored at its start: the build must see Ctrl-C however the test run was launched
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(root: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CI": "true"}
     return subprocess.Popen(
         [sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(out), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+        preexec_fn=_default_sigint,
     )
 
 
