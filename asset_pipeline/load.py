@@ -247,7 +247,9 @@ def _exact_blocks(blocks: np.ndarray) -> np.ndarray:
     out = np.empty((k, 4), np.float32)
     np.divide(sums[:, :3], np.maximum(total, 1)[:, None], out=out[:, :3])
     np.divide(total, n, out=out[:, 3])
-    return np.floor(out + 0.5).astype(np.uint8)
+    out += 0.5
+    np.floor(out, out=out)
+    return out.astype(np.uint8)
 
 
 def reduce_rgba(im: Image.Image, step: int, top: int = 0) -> Image.Image:
