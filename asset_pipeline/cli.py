@@ -24,7 +24,7 @@ def _exit_now(code: int) -> None:
 
     A worker stopped while it was sending a result leaves half a message in the pool's result
     pipe; concurrent.futures' manager thread then waits for the rest, and a normal exit joins
-    that thread forever (seen once in 20 interrupted builds under load). OUT is already as it
+    that thread forever (2 of 44 interrupted builds under load hung so). OUT is already as it
     was and the lock goes with the process; only the output streams and the log need flushing.
     """
     import os
