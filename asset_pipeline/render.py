@@ -9,7 +9,7 @@ costs); the loader has already shrunk the source to at most about twice the targ
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +66,7 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
 
 
 STRIP = 1 << 18  # pixels of the source converted to float at a time
+OUT_ROWS = 256  # output rows resized vertically at a time (their input rows are resized across first)
 
 
 def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
@@ -91,14 +92,19 @@ def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: 
 Box = tuple[float, float, float, float]
 
 
+Finish = Callable[[np.ndarray, int, int], np.ndarray]  # (float rows, first row, end row) -> 8-bit rows
+
+
 def _resize_band(im: Image.Image, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
-                 step: int) -> np.ndarray:
+                 step: int, finish: Finish | None = None) -> np.ndarray:
     """One linear-light band of `im`'s `region`, resized: LANCZOS of `rbox` (region coordinates)
     to `size`, after a box reduce by `step`.
 
     Strip by strip, in Pillow's own two passes made explicit (horizontal, then vertical: what
-    a single resize call does, to the bit): what is held at full size is the horizontally
-    resized band, `size[0]` columns wide, or the reduced band.
+    a single resize call does). Without a reduce, the output is made OUT_ROWS rows at a time from
+    the input rows they read, resized across (a few rows either side are resized twice): only
+    that band of rows and the result are held. With one, the reduced band is. `finish`, when
+    given, turns each band of float rows into 8-bit as it is made (the result is then 8-bit).
     """
     w, h = region[2] - region[0], region[3] - region[1]
     if step >= 2:
@@ -109,12 +115,22 @@ def _resize_band(im: Image.Image, region: tuple[int, int, int, int], channel: in
         for y, strip in _linear_strips(im, sub, channel, rows):
             small.paste(strip.reduce(step, box=(ibox[0], 0, ibox[2], strip.height)), (0, y // step))
         sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
-        return np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
+        band = np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
+        return finish(band, 0, size[1]) if finish is not None else band
     rows = max(1, STRIP // max(1, w))
-    wide = Image.new("F", (size[0], h))
-    for y, strip in _linear_strips(im, region, channel, rows):
-        wide.paste(strip.resize((size[0], strip.height), Image.Resampling.LANCZOS, box=(rbox[0], 0, rbox[2], strip.height)), (0, y))
-    return np.asarray(wide.resize(size, Image.Resampling.LANCZOS, box=(0, rbox[1], size[0], rbox[3])))
+    out = np.empty((size[1], size[0]), np.float32 if finish is None else np.uint8)
+    scale = (rbox[3] - rbox[1]) / size[1]
+    reach = math.ceil(LANCZOS_SUPPORT * max(1.0, scale)) + 2  # input rows an output row reads, each side
+    for a in range(0, size[1], OUT_ROWS):  # the vertical pass too, a band of output rows at a time
+        b = min(size[1], a + OUT_ROWS)
+        y0, y1 = rbox[1] + a * scale, (rbox[3] if b == size[1] else rbox[1] + b * scale)
+        lo, hi = max(0, math.floor(y0) - reach), min(h, math.ceil(y1) + reach)
+        wide = Image.new("F", (size[0], hi - lo))
+        for y, strip in _linear_strips(im, (region[0], region[1] + lo, region[2], region[1] + hi), channel, rows):
+            wide.paste(strip.resize((size[0], strip.height), Image.Resampling.LANCZOS, box=(rbox[0], 0, rbox[2], strip.height)), (0, y))
+        part = np.asarray(wide.resize((size[0], b - a), Image.Resampling.LANCZOS, box=(0, y0 - lo, size[0], y1 - lo)))
+        out[a:b] = finish(part, a, b) if finish is not None else part
+    return out
 
 
 def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
@@ -126,8 +142,8 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     reduces to the target itself, as its decode does, and its 360 renders cost a third).
 
     The linear path works one band at a time, strip by strip, and only on the region the
-    filter reads: on top of the image it holds one band resized across (4 bytes a pixel,
-    target-wide) and the resized bands; Pillow's own float resampler does the filtering.
+    filter reads: on top of the image it holds a strip of one band resized across and the
+    resized bands; Pillow's own float resampler does the filtering.
     """
     if not linear:
         # Pillow premultiplies RGBA itself
@@ -137,18 +153,19 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
     # light, so fine detail keeps its brightness): the LANCZOS step then reads ~4x fewer pixels
     step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // REDUCING_GAP)
-    alpha = None
+    alpha8 = safe = None
     if im.mode == "RGBA":
-        alpha = np.clip(_resize_band(im, region, 3, size, rbox, step), 0.0, 1.0)
-        safe = np.where(alpha > 1e-6, alpha, np.float32(1.0))  # back to straight alpha below
-    bands = []
-    for c in range(3):
-        band = _resize_band(im, region, c, size, rbox, step)
-        bands.append(Image.fromarray(_from_linear(band, safe if alpha is not None else None), "L"))
-        del band
-    if alpha is None:
+        safe = np.clip(_resize_band(im, region, 3, size, rbox, step), 0.0, 1.0)
+        alpha8 = np.rint(safe * 255.0).astype(np.uint8)
+        np.copyto(safe, np.float32(1.0), where=safe <= 1e-6)  # the divisor back to straight alpha
+
+    def finish(rows: np.ndarray, a: int, b: int) -> np.ndarray:
+        return _from_linear(rows, safe[a:b] if safe is not None else None)
+
+    bands = [Image.fromarray(_resize_band(im, region, c, size, rbox, step, finish), "L") for c in range(3)]
+    if alpha8 is None:
         return Image.merge("RGB", bands)
-    return Image.merge("RGBA", (*bands, Image.fromarray(np.rint(alpha * 255.0).astype(np.uint8), "L")))
+    return Image.merge("RGBA", (*bands, Image.fromarray(alpha8, "L")))
 
 
 def saliency_window(im: Image.Image, crop: tuple[int, int]) -> tuple[int, int]:

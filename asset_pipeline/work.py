@@ -146,8 +146,9 @@ def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
 
 def prepare(task: PrepareTask) -> Prepared | Failure:
     """Decode once; fingerprint, encode `task.encode` and render `task.render` from that decode."""
-    from .memory import trim
+    from .memory import trim, tune
 
+    tune()
     try:
         return _prepare(task)
     finally:
@@ -222,6 +223,9 @@ def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | 
 
 def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
     """Encode one rendition dedupe kept: from the pixels `prepare` made, or from a fresh decode."""
+    from .memory import tune
+
+    tune()
     job, pixels = args
 
     def run() -> EncodedAsset:
