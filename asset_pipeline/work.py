@@ -146,9 +146,8 @@ def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
 
 def prepare(task: PrepareTask) -> Prepared | Failure:
     """Decode once; fingerprint, encode `task.encode` and render `task.render` from that decode."""
-    from .memory import trim, tune
+    from .memory import trim
 
-    tune()
     try:
         return _prepare(task)
     finally:
@@ -223,9 +222,6 @@ def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | 
 
 def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
     """Encode one rendition dedupe kept: from the pixels `prepare` made, or from a fresh decode."""
-    from .memory import tune
-
-    tune()
     job, pixels = args
 
     def run() -> EncodedAsset:

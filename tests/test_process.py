@@ -1,5 +1,5 @@
 """Process plumbing: the log file (opened only when there is something to log, safe across forks
-and threads) and the workers' memory tuning."""
+and threads)."""
 
 from __future__ import annotations
 
@@ -65,33 +65,3 @@ def test_an_unwritable_log_folder_does_not_stop_anything(tmp_path: Path) -> None
         print("still here")
     """, blocker / "log")
     assert out.split() == ["None", "still", "here"]
-
-
-def test_tuned_workers_give_large_freed_blocks_back() -> None:
-    """memory.tune fixes glibc's mmap threshold: without it, once a 24 MB block was freed, a
-    16 MB one came from the heap and stayed resident after it was freed too."""
-    script = """
-        import sys
-        import numpy as np
-        from asset_pipeline import memory
-
-        def rss():
-            return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS")) // 1024
-
-        if sys.argv[1] == "tuned":
-            memory.tune()
-        base = rss()
-        a = np.ones(24 * 2**20 // 8)
-        del a
-        b = np.ones(16 * 2**20 // 8)
-        c = np.ones(2**20 // 8)  # something above it on the heap, so a top trim cannot help
-        del b
-        print(rss() - base)
-    """
-    held = {}
-    for mode in ("default", "tuned"):
-        r = subprocess.run([sys.executable, "-c", textwrap.dedent(script), mode], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        held[mode] = int(r.stdout)
-    assert held["tuned"] < 4, held
-    assert held["default"] > 12, held  # what the tuning is for (glibc's dynamic threshold)
