@@ -49,10 +49,14 @@ Key = tuple[str, RenderSpec]  # (content sha256, spec): what one encoding is mad
 
 
 def _worker_init() -> None:
+    import os
     import signal
 
     from .logs import setup_logging
 
+    # numpy's OpenBLAS would start a thread per CPU in every worker; the workers already fill the
+    # CPUs, and those threads spin while waiting (A/B: a fast build 5 % faster with one thread)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Ctrl-C is the main process's to handle: it stops the pool and leaves OUT untouched
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(deferred=True)  # a worker opens the log file only if it has something to log

@@ -65,3 +65,25 @@ def test_an_unwritable_log_folder_does_not_stop_anything(tmp_path: Path) -> None
         print("still here")
     """, blocker / "log")
     assert out.split() == ["None", "still", "here"]
+
+
+def test_workers_run_numpy_on_one_thread(tmp_path: Path) -> None:
+    """A worker's OpenBLAS starts no threads of its own: the pool already fills the CPUs."""
+    out = run("""
+        import os
+        from asset_pipeline.scheduler import Pool
+
+        def threads_after_matmul(n):
+            import numpy as np
+
+            a = np.ones((n, n))
+            a @ a
+            return len(os.listdir("/proc/self/task"))
+
+        pool = Pool(2)
+        try:
+            print(pool.submit(threads_after_matmul, 512).result())
+        finally:
+            pool.close()
+    """, tmp_path / "log")
+    assert out.split() == ["1"]
