@@ -65,8 +65,8 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
     return max(0, math.floor(x0) - mx), max(0, math.floor(y0) - my), min(w, math.ceil(x1) + mx), min(h, math.ceil(y1) + my)
 
 
-STRIP = 1 << 18  # pixels of the source converted to float at a time
-OUT_ROWS = 256  # output rows resized vertically at a time (their input rows are resized across first)
+STRIP = 1 << 17  # pixels of the source converted to float at a time
+OUT_ROWS = 128  # output rows resized vertically at a time (their input rows are resized across first)
 
 
 def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
