@@ -134,6 +134,23 @@ def test_probe_encodes_decode_to_the_same_pixels_as_the_final_file(encoder: str,
     assert np.array_equal(np.asarray(q.decode(probe, WHITE)), np.asarray(q.decode(final, WHITE)))
 
 
+def test_a_searched_jpeg_encodes_each_quality_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mozjpeg re-codes the scored probe of the chosen quality: no second jpegli encode of it."""
+    made: list[int] = []
+    real = jpeg.probe
+
+    def counted(image: Image.Image, quality: int, subsampling: str, encoder: str) -> bytes:
+        made.append(quality)
+        return real(image, quality, subsampling, encoder)
+
+    monkeypatch.setattr(jpeg, "probe", counted)
+    pic = photo(256, seed=3, grain=2.0)
+    out = encode_to_cap(pic, spec(256), with_jpeg(load_preset("balanced"), subsampling="4:2:0"), source="p.jpg", has_alpha=False)
+    assert out.settings["optimizer"] == "mozjpeg"
+    assert len(made) == len(set(made)) == out.settings["search"]["probes"]
+    assert out.data == jpeg.lossless(real(pic, out.settings["quality"], "4:2:0", "jpegli"))
+
+
 def test_jpegli_and_mozjpeg_beat_libjpeg_turbo_at_an_equal_score() -> None:
     """The reason balanced uses them: fewer bytes for the same SSIM on a photo."""
     pic = photo(256, seed=3, grain=2.0)

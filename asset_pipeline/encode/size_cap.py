@@ -81,6 +81,7 @@ class _JpegTrials:
         self.scores: dict[int, float] = {}
         self.plain: set[int] = set()  # qualities that had to be written baseline, unoptimized
         self.probe_sizes: dict[int, int] = {}
+        self.probe_data: dict[int, bytes] = {}  # scored probes: mozjpeg re-codes the chosen one as it is
         self.probes = 0
 
     def _fits_pillow_buffer(self, quality: int) -> bool:
@@ -109,8 +110,11 @@ class _JpegTrials:
                 self.finals[quality] = self._probe(quality)
                 return self.finals[quality]
             try:
-                data = jpeg.final(self.scorer.flat, quality, self.subsampling, encoder=self.j.encoder, optimizer=self.j.optimizer,
-                                  progressive=self.j.progressive, optimize=self.j.optimize)
+                if self.j.optimizer == "mozjpeg" and quality in self.probe_data:
+                    data = jpeg.lossless(self.probe_data[quality])  # what jpeg.final would encode again
+                else:
+                    data = jpeg.final(self.scorer.flat, quality, self.subsampling, encoder=self.j.encoder,
+                                      optimizer=self.j.optimizer, progressive=self.j.progressive, optimize=self.j.optimize)
             except OSError:
                 # Pillow sizes libjpeg's whole-file buffer for optimized/progressive output at
                 # 1-2 bytes per pixel; noise at high quality needs more ("Suspension not
@@ -125,7 +129,7 @@ class _JpegTrials:
             if quality in self.finals:
                 data = self.finals[quality]
             else:  # a probe: the cheapest encode with the same pixels
-                data = self._probe(quality)
+                data = self.probe_data[quality] = self._probe(quality)
                 self.probe_sizes[quality] = len(data)
             self.scores[quality] = self.scorer.bytes(data)
             self.probes += 1
