@@ -47,6 +47,12 @@ def run_timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | 
     return wall, peak, proc
 
 
+def child_usage(proc: subprocess.CompletedProcess[str]) -> dict[str, float]:
+    """User and system CPU seconds and minor page faults of a `run_timed` command's process tree."""
+    user, system, faults = proc.stderr.rsplit("CPU=", 1)[-1].split("\n", 1)[0].split(",")
+    return {"user_s": float(user), "sys_s": float(system), "minflt": int(faults)}
+
+
 def compile_package() -> None:
     """Byte-compile the package, as `pip install` does for an installed copy.
 

@@ -7,7 +7,8 @@ The corpus is benchmarks/corpus.py's `large` kind (10 sources, 3000-4096 px, pho
 PNG and JPEG, alpha, 16-bit, palette). It is laid out as a project where every source is a
 language's icon (1024) and its single thumbnail (360): 20 outputs. Every variant is a whole
 process (start-up included), cold (no cache), run in turn, `--runs` times; the median wall
-time, the ratio to pyvips, bytes written and the peak RSS of the largest process are reported.
+time, the ratio to pyvips, bytes written, the peak RSS of the largest process, and the tree's
+CPU seconds (user, system) and minor page faults (medians) are reported.
 The package is byte-compiled first, as an installed copy is (see _util.compile_package).
 """
 
@@ -20,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import cli, compile_package, median, run_timed, write_result  # noqa: E402
+from benchmarks._util import child_usage, cli, compile_package, median, run_timed, write_result  # noqa: E402
 from benchmarks.corpus import ensure_corpus  # noqa: E402
 
 LANGS = ["en", "ja", "ko", "de", "fr", "es", "it", "th", "vi", "id", "tr", "pl"]
@@ -66,12 +67,14 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in variants}
     rss: dict[str, int] = {}
     out_bytes: dict[str, int] = {}
+    usage: dict[str, list[dict[str, float]]] = {k: [] for k in variants}
     for _ in range(args.runs):
         for name, cmd in variants.items():
             outdir = Path(cmd[cmd.index("-o") + 1]) if "-o" in cmd else Path(cmd[4])
             shutil.rmtree(outdir, ignore_errors=True)
-            wall, peak, _ = run_timed(cmd)
+            wall, peak, proc = run_timed(cmd)
             times[name].append(wall)
+            usage[name].append(child_usage(proc))
             rss[name] = max(rss.get(name, 0), peak)
             out_bytes[name] = _bytes(outdir)
     med = {k: round(median(v), 3) for k, v in times.items()}
@@ -89,11 +92,14 @@ def main() -> None:
     largest = max(sources, key=lambda p: Image.open(p).size[0] * Image.open(p).size[1])
     with Image.open(largest) as im:
         decoded_kib = im.size[0] * im.size[1] * len(im.getbands()) // 1024
-    data = {"runs": times, "median_s": med, "ratios": ratios, "peak_rss_kib": rss, "bytes": out_bytes,
+    cpu = {k: {f: median([u[f] for u in v]) for f in ("user_s", "sys_s", "minflt")} for k, v in usage.items()}
+    data = {"runs": times, "median_s": med, "ratios": ratios, "peak_rss_kib": rss, "bytes": out_bytes, "cpu": cpu,
             "largest_source": largest.name, "largest_decoded_kib": decoded_kib}
     path = write_result("throughput", data)
     for k in med:
-        print(f"{k:24s} {med[k]:7.2f} s  rss {rss[k] / 1024:6.0f} MiB  bytes {out_bytes[k]:>10,}")
+        c = cpu[k]
+        print(f"{k:24s} {med[k]:7.2f} s  rss {rss[k] / 1024:6.0f} MiB  bytes {out_bytes[k]:>10,}  "
+              f"cpu {c['user_s']:5.2f} user {c['sys_s']:5.2f} sys  {c['minflt'] / 1000:5.0f}k faults")
     print("ratios:", ratios)
     print(f"largest source {largest.name}: decoded {decoded_kib / 1024:.0f} MiB")
     print(f"written: {path}")
