@@ -69,9 +69,8 @@ def test_an_unwritable_log_folder_does_not_stop_anything(tmp_path: Path) -> None
 
 def test_workers_run_numpy_on_one_thread(tmp_path: Path) -> None:
     """A worker's OpenBLAS starts no threads of its own: the pool already fills the CPUs."""
-    out = run("""
+    (tmp_path / "probe_threads.py").write_text(textwrap.dedent("""
         import os
-        from asset_pipeline.scheduler import Pool
 
         def threads_after_matmul(n):
             import numpy as np
@@ -79,10 +78,16 @@ def test_workers_run_numpy_on_one_thread(tmp_path: Path) -> None:
             a = np.ones((n, n))
             a @ a
             return len(os.listdir("/proc/self/task"))
+    """))
+    out = run(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import probe_threads
+        from asset_pipeline.scheduler import Pool
 
         pool = Pool(2)
         try:
-            print(pool.submit(threads_after_matmul, 512).result())
+            print(pool.submit(probe_threads.threads_after_matmul, 512).result())
         finally:
             pool.close()
     """, tmp_path / "log")
