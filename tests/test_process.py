@@ -1,5 +1,5 @@
 """Process plumbing: the log file (opened only when there is something to log, safe across forks
-and threads)."""
+and threads), and the workers' threads and memory reuse."""
 
 from __future__ import annotations
 
