@@ -9,12 +9,13 @@ costs); the loader has already shrunk the source to at most about twice the targ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageMath
 
+from . import resample as rs
 from .load import LoadedImage
 from .records import FITS, Finding, RenderSpec
 
@@ -34,6 +35,7 @@ _ENC = np.clip(
     0, 255,
 ).astype(np.uint8)
 _UNIT_LIST = [i / 255.0 for i in range(256)]
+_UNIT = np.array(_UNIT_LIST, dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +68,7 @@ def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, f
 
 
 STRIP = 1 << 17  # pixels of the source converted to float at a time
-OUT_ROWS = 128  # output rows resized vertically at a time (their input rows are resized across first)
+OUT_ROWS = 64  # output rows made at a time (a multiple of resample.BLOCK): their input rows are resized across first
 
 
 def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
@@ -92,45 +94,57 @@ def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: 
 Box = tuple[float, float, float, float]
 
 
-Finish = Callable[[np.ndarray, int, int], np.ndarray]  # (float rows, first row, end row) -> 8-bit rows
+def _reduced_band(im: Image.Image, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
+                  step: int) -> np.ndarray:
+    """One linear-light band of `im`'s `region`, box-reduced by `step`, then LANCZOS of `rbox`
+    (region coordinates) to `size`: float32. Only the reduced band and the result are held."""
+    w = region[2] - region[0]
+    ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
+    rows = step * max(1, STRIP // max(1, w * step))
+    sub = (region[0], region[1] + ibox[1], region[2], region[1] + ibox[3])
+    small = Image.new("F", (math.ceil((ibox[2] - ibox[0]) / step), math.ceil((ibox[3] - ibox[1]) / step)))
+    for y, strip in _linear_strips(im, sub, channel, rows):
+        small.paste(strip.reduce(step, box=(ibox[0], 0, ibox[2], strip.height)), (0, y // step))
+    sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
+    return np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
 
 
-def _resize_band(im: Image.Image, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
-                 step: int, finish: Finish | None = None) -> np.ndarray:
-    """One linear-light band of `im`'s `region`, resized: LANCZOS of `rbox` (region coordinates)
-    to `size`, after a box reduce by `step`.
-
-    Strip by strip, in Pillow's own two passes made explicit (horizontal, then vertical: what
-    a single resize call does). Without a reduce, the output is made OUT_ROWS rows at a time from
-    the input rows they read, resized across (a few rows either side are resized twice): only
-    that band of rows and the result are held. With one, the reduced band is. `finish`, when
-    given, turns each band of float rows into 8-bit as it is made (the result is then 8-bit).
-    """
+def _banded(im: Image.Image, region: tuple[int, int, int, int], size: tuple[int, int], rbox: Box) -> Image.Image:
+    """LANCZOS of `rbox` (region coordinates) to `size` in linear light, OUT_ROWS output rows at
+    a time: a band's input rows are converted to linear light a strip at a time and resized
+    across, then the band is resized down (`resample`: Pillow's taps for the whole image, so
+    the bands join seamlessly). Only a band of float rows and the 8-bit result are held."""
     w, h = region[2] - region[0], region[3] - region[1]
-    if step >= 2:
-        ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
-        rows = step * max(1, STRIP // max(1, w * step))
-        sub = (region[0], region[1] + ibox[1], region[2], region[1] + ibox[3])
-        small = Image.new("F", (math.ceil((ibox[2] - ibox[0]) / step), math.ceil((ibox[3] - ibox[1]) / step)))
-        for y, strip in _linear_strips(im, sub, channel, rows):
-            small.paste(strip.reduce(step, box=(ibox[0], 0, ibox[2], strip.height)), (0, y // step))
-        sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
-        band = np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
-        return finish(band, 0, size[1]) if finish is not None else band
+    across, down = rs.taps(w, rbox[0], rbox[2], size[0]), rs.taps(h, rbox[1], rbox[3], size[1])
+    rgba = im.mode == "RGBA"
+    result = Image.new(im.mode, size)
     rows = max(1, STRIP // max(1, w))
-    out = np.empty((size[1], size[0]), np.float32 if finish is None else np.uint8)
-    scale = (rbox[3] - rbox[1]) / size[1]
-    reach = math.ceil(LANCZOS_SUPPORT * max(1.0, scale)) + 2  # input rows an output row reads, each side
-    for a in range(0, size[1], OUT_ROWS):  # the vertical pass too, a band of output rows at a time
+    for a in range(0, size[1], OUT_ROWS):
         b = min(size[1], a + OUT_ROWS)
-        y0, y1 = rbox[1] + a * scale, (rbox[3] if b == size[1] else rbox[1] + b * scale)
-        lo, hi = max(0, math.floor(y0) - reach), min(h, math.ceil(y1) + reach)
-        wide = Image.new("F", (size[0], hi - lo))
-        for y, strip in _linear_strips(im, (region[0], region[1] + lo, region[2], region[1] + hi), channel, rows):
-            wide.paste(strip.resize((size[0], strip.height), Image.Resampling.LANCZOS, box=(rbox[0], 0, rbox[2], strip.height)), (0, y))
-        part = np.asarray(wide.resize((size[0], b - a), Image.Resampling.LANCZOS, box=(0, y0 - lo, size[0], y1 - lo)))
-        out[a:b] = finish(part, a, b) if finish is not None else part
-    return out
+        lo, hi = down.span(a, b)
+        wide = np.empty((4 if rgba else 3, hi - lo, size[0]), np.float32)  # the band, resized across
+        for y in range(lo, hi, rows):
+            px = np.asarray(im.crop((region[0], region[1] + y, region[2], region[1] + min(hi, y + rows))))
+            part = slice(y - lo, y - lo + px.shape[0])
+            if rgba:
+                unit = _UNIT[px[..., 3]]
+                wide[3, part] = rs.across(unit, across)
+            for c in range(3):
+                lin = _LIN[px[..., c]]
+                if rgba:
+                    lin *= unit  # premultiplied: what Pillow's float product gave, to the bit
+                wide[c, part] = rs.across(lin, across)
+        out = np.empty((b - a, size[0], wide.shape[0]), np.uint8)
+        alpha = None
+        if rgba:
+            alpha = np.clip(rs.down(wide[3], down, a, b, lo), 0.0, 1.0)
+            out[..., 3] = np.rint(alpha * 255.0)
+            np.copyto(alpha, np.float32(1.0), where=alpha <= 1e-6)  # the divisor back to straight alpha
+        for c in range(3):
+            out[..., c] = _from_linear(rs.down(wide[c], down, a, b, lo), alpha)
+        del wide
+        result.paste(Image.fromarray(out, im.mode), (0, a))
+    return result
 
 
 def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
@@ -141,9 +155,8 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     LANCZOS is left at least `gap` times the target (the preset's render.reducing_gap: `fast`
     reduces to the target itself, as its decode does, and its 360 renders cost a third).
 
-    The linear path works one band at a time, strip by strip, and only on the region the
-    filter reads: on top of the image it holds a strip of one band resized across and the
-    resized bands; Pillow's own float resampler does the filtering.
+    The linear path reads only the region the filter reads, and converts it to float a band at
+    a time; Pillow's LANCZOS taps do the filtering (`resample`).
     """
     if not linear:
         # Pillow premultiplies RGBA itself
@@ -153,16 +166,14 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
     # light, so fine detail keeps its brightness): the LANCZOS step then reads ~4x fewer pixels
     step = int(min((rbox[2] - rbox[0]) / size[0], (rbox[3] - rbox[1]) / size[1]) // REDUCING_GAP)
-    alpha8 = safe = None
+    if step < 2:
+        return _banded(im, region, size, rbox)
+    safe = alpha8 = None
     if im.mode == "RGBA":
-        safe = np.clip(_resize_band(im, region, 3, size, rbox, step), 0.0, 1.0)
+        safe = np.clip(_reduced_band(im, region, 3, size, rbox, step), 0.0, 1.0)
         alpha8 = np.rint(safe * 255.0).astype(np.uint8)
         np.copyto(safe, np.float32(1.0), where=safe <= 1e-6)  # the divisor back to straight alpha
-
-    def finish(rows: np.ndarray, a: int, b: int) -> np.ndarray:
-        return _from_linear(rows, safe[a:b] if safe is not None else None)
-
-    bands = [Image.fromarray(_resize_band(im, region, c, size, rbox, step, finish), "L") for c in range(3)]
+    bands = [Image.fromarray(_from_linear(_reduced_band(im, region, c, size, rbox, step), safe), "L") for c in range(3)]
     if alpha8 is None:
         return Image.merge("RGB", bands)
     return Image.merge("RGBA", (*bands, Image.fromarray(alpha8, "L")))
