@@ -116,25 +116,63 @@ class Reference:
     size: tuple[int, int]
 
 
+FLATTEN_PIXELS = 1 << 18  # composited a strip at a time: the 1024 icon's three RGBA copies were 12 MB at once
+
+
 def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
     """RGBA over an opaque background colour (Pillow's alpha_composite is premultiplied-correct).
 
     An RGB image comes back as it is, not copied: scoring, hashing and lint all flatten the same
-    rendition, and none of them writes to it.
+    rendition, and none of them writes to it. The composite is per pixel, so it is made a strip
+    at a time: only the RGB result is held whole.
     """
     if image.mode == "RGB":
         return image
     if image.mode != "RGBA":
         return image.convert("RGB")
-    base = Image.new("RGBA", image.size, (*background, 255))
-    return Image.alpha_composite(base, image).convert("RGB")
+    w, h = image.size
+    out = Image.new("RGB", image.size)
+    rows = max(1, FLATTEN_PIXELS // max(1, w))
+    for y in range(0, h, rows):
+        part = image.crop((0, y, w, min(h, y + rows)))
+        base = Image.new("RGBA", part.size, (*background, 255))
+        out.paste(Image.alpha_composite(base, part).convert("RGB"), (0, y))
+    return out
+
+
+def _flatten_palette(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """A palette image flattened by flattening its palette: the same pixels as flattening
+    `im.convert("RGBA")`, without ever holding RGBA copies of the picture."""
+    n = 256
+    index = Image.frombytes("P", (n, 1), bytes(range(n)))
+    index.putpalette(im.palette)  # type: ignore[arg-type]  # an ImagePalette keeps its RGBA mode
+    if "transparency" in im.info:
+        index.info["transparency"] = im.info["transparency"]
+    colours = flatten(index.convert("RGBA"), background).tobytes()
+    im.info.pop("transparency", None)
+    im.putpalette(colours, "RGB")
+    return im.convert("RGB")
+
+
+PLANE_ROWS = 128  # rows converted to YCbCr at a time (even: chroma is halved in 2x2 blocks)
 
 
 def _planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y, cb, cr = (image if image.mode == "RGB" else image.convert("RGB")).convert("YCbCr").split()
-    # chroma at half resolution: where 4:2:0 subsampling damage shows (see module docstring)
-    chroma = [np.asarray(c.reduce(2) if min(c.size) >= 2 * WIN else c) for c in (cb, cr)]
-    return np.asarray(y), chroma[0], chroma[1]
+    """Y at full resolution and Cb, Cr at half (where 4:2:0 subsampling damage shows: see the
+    module docstring), converted a strip of rows at a time: only the 8-bit planes are held."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    w, h = rgb.size
+    half = min(w, h) >= 2 * WIN
+    y = np.empty((h, w), np.uint8)
+    cb, cr = (np.empty(((h + 1) // 2, (w + 1) // 2) if half else (h, w), np.uint8) for _ in range(2))
+    for r in range(0, h, PLANE_ROWS):
+        py, pcb, pcr = rgb.crop((0, r, w, min(h, r + PLANE_ROWS))).convert("YCbCr").split()
+        y[r : r + py.height] = np.asarray(py)
+        for plane, c in ((cb, pcb), (cr, pcr)):
+            if half:
+                c = c.reduce(2)
+            plane[r // 2 if half else r :][: c.height] = np.asarray(c)
+    return y, cb, cr
 
 
 def reference(image: Image.Image) -> Reference:
@@ -156,6 +194,8 @@ def decode(data: bytes, background: tuple[int, int, int]) -> Image.Image:
     """Decode encoded bytes to opaque RGB, flattening any alpha onto `background`."""
     with Image.open(io.BytesIO(data)) as im:
         im.load()
+        if im.mode == "P" and im.palette is not None:
+            return _flatten_palette(im, background)
         return flatten(im.convert("RGBA") if im.mode in ("RGBA", "LA", "PA", "P") else im, background)
 
 

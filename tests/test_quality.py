@@ -96,3 +96,86 @@ def test_tiny_images_do_not_break_the_window() -> None:
 def test_size_mismatch_is_an_error() -> None:
     with pytest.raises(ValueError, match="reference"):
         q.score(q.reference(_photo(32)), _photo(24))
+
+
+# --- memory: the score holds 8-bit planes, not RGBA or YCbCr copies of the picture ---------------
+
+
+def _rgba_art(w: int, h: int, seed: int = 2) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    px = np.zeros((h, w, 4), np.uint8)
+    px[..., :3] = rng.integers(0, 256, (h, w, 3), dtype=np.uint8) // 64 * 64
+    px[..., 3] = rng.choice(np.array([0, 90, 255], np.uint8), (h, w), p=[0.2, 0.1, 0.7])
+    return Image.fromarray(px, "RGBA")
+
+
+def test_flatten_made_in_strips_is_the_whole_composite() -> None:
+    im = _rgba_art(1000, 701)  # several strips, the last one short
+    assert 701 > q.FLATTEN_PIXELS // 1000
+    for bg in ((255, 255, 255), (255, 0, 255)):
+        whole = Image.alpha_composite(Image.new("RGBA", im.size, (*bg, 255)), im).convert("RGB")
+        assert q.flatten(im, bg).tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("transparency", ["bytes", "index", "none"])
+def test_a_palette_png_is_flattened_through_its_palette(transparency: str) -> None:
+    pal = _rgba_art(300, 200).quantize(32)
+    buf = io.BytesIO()
+    if transparency == "index":
+        pal = pal.convert("RGB").quantize(16)
+        pal.save(buf, "PNG", transparency=3)
+    elif transparency == "none":
+        pal.convert("RGB").quantize(16).save(buf, "PNG")
+    else:
+        pal.save(buf, "PNG")  # an RGBA palette: tRNS with an alpha per entry
+    data = buf.getvalue()
+    for bg in ((255, 255, 255), (10, 200, 30)):
+        with Image.open(io.BytesIO(data)) as im:
+            want = q.flatten(im.convert("RGBA"), bg)
+        assert q.decode(data, bg).tobytes() == want.tobytes()
+
+
+def test_planes_made_in_strips_are_the_whole_conversion() -> None:
+    for w, h in ((1023, 777), (300, 129), (13, 14), (14, 13), (5, 9)):
+        im = _photo(max(w, h)).crop((0, 0, w, h))
+        y, cb, cr = im.convert("YCbCr").split()
+        if min(w, h) >= 2 * q.WIN:
+            cb, cr = cb.reduce(2), cr.reduce(2)
+        got = q._planes(im)
+        assert all(np.array_equal(g, np.asarray(p)) for g, p in zip(got, (y, cb, cr), strict=True)), (w, h)
+
+
+def test_scoring_a_palette_png_holds_no_rgba_copies_of_it() -> None:
+    """A 1024 palette PNG candidate, decoded and scored: 20.8 MiB above the reference when it was
+    converted to RGBA, composited on an RGBA background and converted whole to YCbCr; 9.6 now."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import io, sys
+        sys.path.insert(0, sys.argv[1])
+        from test_quality import _rgba_art
+        from asset_pipeline import quality as q
+        from asset_pipeline.memory import trim
+
+        def status(key):
+            with open("/proc/self/status") as fh:
+                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key))
+
+        art = _rgba_art(1024, 1024)
+        buf = io.BytesIO()
+        art.quantize(64).save(buf, "PNG")
+        bg = (255, 255, 255)
+        ref = q.reference(q.flatten(art, bg))
+        q.score_bytes(ref, buf.getvalue(), bg)  # warm up: imports, code paths
+        trim()
+        open("/proc/self/clear_refs", "w").write("5")
+        before = status("VmRSS:")
+        q.score_bytes(ref, buf.getvalue(), bg)
+        print(status("VmHWM:") - before)
+    """)
+    here = str(__import__("pathlib").Path(__file__).parent)
+    r = subprocess.run([sys.executable, "-c", script, here], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) < 14 * 2**20, int(r.stdout) / 2**20
