@@ -34,6 +34,7 @@ from .config import DedupeSettings
 from .records import FINGERPRINT_VERSION, Finding, Fingerprint  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
+    from .load import PackedRGB
     from .records import Probe
 
 HASH_BACKGROUND = (128, 128, 128)  # fixed, so transparent areas hash the same everywhere
@@ -119,7 +120,7 @@ def phash(image: Image.Image) -> str:
 PROBE_SHORT_SIDE = 256  # what the hashes need; bigger inputs are box-reduced to about this first
 
 
-def fingerprint(image: Image.Image) -> Fingerprint:
+def fingerprint(image: Image.Image | PackedRGB) -> Fingerprint:
     """Structure and colour of `image` (any size; the ~256 px probe draft is plenty).
 
     A larger image (pass 1 decodes at twice the biggest output when it also renders) is first
@@ -129,6 +130,8 @@ def fingerprint(image: Image.Image) -> Fingerprint:
     step = min(image.size) // PROBE_SHORT_SIDE
     if step >= 2:
         image = image.reduce(step) if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA").reduce(step)
+    if not isinstance(image, Image.Image):  # a PackedRGB too small to reduce
+        image = image.image()
     rgb = composite(image)
     small = rgb.resize((_SIDE, _SIDE), Image.Resampling.BOX)
     vectors = np.empty((len(_BOX), 3 * _BLOCK * _BLOCK), np.float32)

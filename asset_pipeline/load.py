@@ -4,6 +4,8 @@ Order matters for memory: a JPEG is decoded at a reduced scale (`draft`), and ev
 then shrunk with `reduce()` (strip by strip where a mode conversion or premultiplied alpha
 would otherwise copy the whole image), so a 60-megapixel source is held once, at its decoded
 size, and never copied at full size. Orientation and colour (colour.py) run on the small image.
+A large JPEG that cannot be shrunk is, where the caller can take it, held at 3 bytes a pixel
+(`PackedRGB`) instead of Pillow's 4.
 
 Every failure is an `AssetError` naming the file and the reason in words an artist
 understands; docs/formats.md lists what happens to each format and mode.
@@ -58,15 +60,67 @@ _MAGIC = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoadedImage:
-    """A decoded, normalized source. `image` is RGB or RGBA, 8-bit sRGB, upright."""
+    """A decoded, normalized source. `image` is RGB or RGBA, 8-bit sRGB, upright (a PackedRGB
+    only where the caller said it can take one)."""
 
     source: SourceFile
-    image: Image.Image = field(compare=False, repr=False)
+    image: Image.Image | PackedRGB = field(compare=False, repr=False)
     format: str
     width: int  # the source's upright size before any shrink-on-load
     height: int
     has_alpha: bool
     findings: tuple[Finding, ...] = ()
+
+
+PACKED_MIN_PIXELS = 4_000_000  # below this a JPEG decode is small enough for Pillow's 4 bytes a pixel
+
+
+@dataclass(frozen=True, slots=True)
+class PackedRGB:
+    """A large RGB decode held at 3 bytes a pixel (Pillow keeps RGB at 4), handing out Pillow
+    images of the parts asked for. What the linear-light render and the fingerprint need of a
+    source (`size`, `mode`, `crop`, `reduce`); anything else asks for `image()`, a full copy.
+    """
+
+    array: np.ndarray = field(repr=False)  # (h, w, 3) uint8
+    mode = "RGB"
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.array.shape[1], self.array.shape[0]
+
+    @property
+    def width(self) -> int:
+        return int(self.array.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.array.shape[0])
+
+    def rows(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The pixels of an in-bounds integer box, (h, w, 3) uint8 (a view)."""
+        x0, y0, x1, y1 = box
+        return self.array[y0:y1, x0:x1]
+
+    def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
+        return Image.fromarray(np.ascontiguousarray(self.rows(box)), "RGB")
+
+    def reduce(self, factor: int) -> Image.Image:
+        """Pillow's `reduce(factor)`, a strip of whole blocks at a time (box means are local)."""
+        w, h = self.size
+        out = Image.new("RGB", (math.ceil(w / factor), math.ceil(h / factor)))
+        rows = factor * max(1, STRIP_PIXELS // max(1, w * factor))
+        for y in range(0, h, rows):
+            out.paste(self.crop((0, y, w, min(h, y + rows))).reduce(factor), (0, y // factor))
+        return out
+
+    def image(self) -> Image.Image:
+        return Image.fromarray(self.array, "RGB")
+
+
+def as_image(im: Image.Image | PackedRGB) -> Image.Image:
+    """A Pillow image of `im` (a full copy of a PackedRGB)."""
+    return im.image() if isinstance(im, PackedRGB) else im
 
 
 # --- opening --------------------------------------------------------------------------------
@@ -379,12 +433,16 @@ def load_image(
     *,
     max_pixels: int = 150_000_000,
     shrink_to: tuple[Literal["short", "long"], int] | None = None,
+    packed: bool = False,
 ) -> LoadedImage:
     """Decode `source` into upright 8-bit sRGB RGB or RGBA.
 
     `shrink_to=("short", n)` lets the loader decode or reduce the image as long as its short
     side stays >= n (a JPEG's DCT scaling, then an integer `reduce()`): callers ask for about
     twice the target size so the final LANCZOS step still has room to work.
+
+    `packed`: the caller can take a PackedRGB, which a large JPEG that is neither shrunk,
+    turned nor colour-converted is decoded into (3 bytes a pixel instead of Pillow's 4).
 
     Raises UnreadableImage or ImageTooLarge (both AssetError); nothing else escapes.
     """
@@ -396,7 +454,7 @@ def load_image(
             opened = _open(source)
         try:
             with _pillow_pixel_limit(max(1, max_pixels // 2)):
-                return _load(opened, source, max_pixels=max_pixels, shrink_to=shrink_to)
+                return _load(opened, source, max_pixels=max_pixels, shrink_to=shrink_to, packed=packed)
         except AssetError:
             raise
         except MemoryError:
@@ -410,7 +468,34 @@ def load_image(
             opened.close()  # the normalized copy lives on; the file handle and full image do not
 
 
-def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tuple[Literal["short", "long"], int] | None) -> LoadedImage:
+def _packed(im: Image.Image, source: SourceFile, icc: bytes | None) -> PackedRGB | None:
+    """`im` (an opened JPEG) decoded by simplejpeg into a PackedRGB, when that is the same
+    pixels as Pillow's decode: RGB, upright, already sRGB. None otherwise, or on any error
+    (Pillow then decodes it, and reports what is wrong)."""
+    if im.mode != "RGB" or im.width * im.height < PACKED_MIN_PIXELS or _orientation(im) != 1:
+        return None
+    probe = Image.new("RGB", (1, 1))
+    out, found = to_srgb(probe, icc, source.rel)
+    if out is not probe or found:  # a colour transform to make, or a profile to report: Pillow's path
+        return None
+    try:
+        if os.stat(source.path).st_size >= im.width * im.height:
+            return None  # the file is held while it decodes: packed must cost less than Pillow's 4th byte
+        import simplejpeg  # type: ignore[import-untyped]
+
+        data = source.path.read_bytes()
+        # libjpeg-turbo, as in Pillow: same IDCT and upsampling, so the same pixels
+        array = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False, fastupsample=False)
+    except Exception:  # noqa: BLE001 - damaged data, an odd JPEG: Pillow's path says what is wrong
+        log.debug("simplejpeg could not decode %s; using Pillow", source.rel, exc_info=True)
+        return None
+    if array.shape != (im.height, im.width, 3):
+        return None
+    return PackedRGB(array)
+
+
+def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tuple[Literal["short", "long"], int] | None,
+          packed: bool = False) -> LoadedImage:
     rel = source.rel
     width, height = im.size
     if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE:
@@ -429,6 +514,11 @@ def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tu
         # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
         im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
     step = int(_shrink_factor(*im.size, shrink_to))
+    if packed and fmt == "JPEG" and factor < 2 and step < 2:
+        pixels = _packed(im, source, icc if isinstance(icc, bytes) else None)
+        if pixels is not None:
+            return LoadedImage(source=source, image=pixels, format=fmt, width=width, height=height, has_alpha=False,
+                               findings=tuple(findings))
     streamed = step >= 2 and png_strips.streamable(im)
     if not streamed:
         im.load()

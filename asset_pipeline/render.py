@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageMath
 
 from . import resample as rs
-from .load import LoadedImage
+from .load import LoadedImage, PackedRGB, as_image
 from .records import FITS, Finding, RenderSpec
 
 COVER_CROP_WARN = 0.20  # SPEC 5: warn when cover crops away more than 20 % of the area
@@ -71,7 +71,8 @@ STRIP = 1 << 17  # pixels of the source converted to float at a time
 OUT_ROWS = 64  # output rows made at a time (a multiple of resample.BLOCK): their input rows are resized across first
 
 
-def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: int, rows: int) -> Iterator[tuple[int, Image.Image]]:
+def _linear_strips(im: Image.Image | PackedRGB, region: tuple[int, int, int, int], channel: int,
+                   rows: int) -> Iterator[tuple[int, Image.Image]]:
     """Band `channel` of `im`'s `region` in linear light (times alpha for RGBA), as float strips of `rows` rows.
 
     From lookup tables, a strip at a time: neither the region nor the float band is ever
@@ -94,7 +95,7 @@ def _linear_strips(im: Image.Image, region: tuple[int, int, int, int], channel: 
 Box = tuple[float, float, float, float]
 
 
-def _reduced_band(im: Image.Image, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
+def _reduced_band(im: Image.Image | PackedRGB, region: tuple[int, int, int, int], channel: int, size: tuple[int, int], rbox: Box,
                   step: int) -> np.ndarray:
     """One linear-light band of `im`'s `region`, box-reduced by `step`, then LANCZOS of `rbox`
     (region coordinates) to `size`: float32. Only the reduced band and the result are held."""
@@ -109,7 +110,7 @@ def _reduced_band(im: Image.Image, region: tuple[int, int, int, int], channel: i
     return np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
 
 
-def _banded(im: Image.Image, region: tuple[int, int, int, int], size: tuple[int, int], rbox: Box) -> Image.Image:
+def _banded(im: Image.Image | PackedRGB, region: tuple[int, int, int, int], size: tuple[int, int], rbox: Box) -> Image.Image:
     """LANCZOS of `rbox` (region coordinates) to `size` in linear light, OUT_ROWS output rows at
     a time: a band's input rows are converted to linear light a strip at a time and resized
     across, then the band is resized down (`resample`: Pillow's taps for the whole image, so
@@ -124,7 +125,8 @@ def _banded(im: Image.Image, region: tuple[int, int, int, int], size: tuple[int,
         lo, hi = down.span(a, b)
         wide = np.empty((4 if rgba else 3, hi - lo, size[0]), np.float32)  # the band, resized across
         for y in range(lo, hi, rows):
-            px = np.asarray(im.crop((region[0], region[1] + y, region[2], region[1] + min(hi, y + rows))))
+            box = (region[0], region[1] + y, region[2], region[1] + min(hi, y + rows))
+            px = im.rows(box) if isinstance(im, PackedRGB) else np.asarray(im.crop(box))
             part = slice(y - lo, y - lo + px.shape[0])
             if rgba:
                 unit = _UNIT[px[..., 3]]
@@ -147,7 +149,7 @@ def _banded(im: Image.Image, region: tuple[int, int, int, int], size: tuple[int,
     return result
 
 
-def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
+def resize(im: Image.Image | PackedRGB, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
            gap: float = REDUCING_GAP) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
 
@@ -160,7 +162,7 @@ def resize(im: Image.Image, size: tuple[int, int], box: tuple[float, float, floa
     """
     if not linear:
         # Pillow premultiplies RGBA itself
-        return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
+        return as_image(im).resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
     region = _region(im.size, size, box)
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
@@ -245,7 +247,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
         target_ratio = tw / th
         cw, ch = (h * target_ratio, float(h)) if w / h > target_ratio else (float(w), w / target_ratio)
         if spec.fit == "attention":
-            sx, sy = saliency_window(im, (round(cw), round(ch)))
+            sx, sy = saliency_window(as_image(im), (round(cw), round(ch)))
             x0, y0 = min(float(sx), w - cw), min(float(sy), h - ch)
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2

@@ -135,7 +135,9 @@ def _load(source: SourceFile, specs: tuple[RenderSpec, ...], side: int, preset: 
     from .load import load_image
 
     fit_side = "long" if any(s.fit == "contain" for s in specs) else "short"
-    return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(fit_side, side))
+    # the linear-light render reads a source a band at a time: a large JPEG can stay packed
+    packed = preset.render.linear_light and all(s.fit != "attention" for s in specs)
+    return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(fit_side, side), packed=packed)
 
 
 def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:

@@ -668,3 +668,131 @@ def test_shrink_on_load_keeps_peak_memory_near_the_decoded_size(tmp_path: Path) 
     assert jpeg_peak < 0.25 * 4000 * 3000 * 4  # a full decode would hold 48 MB
     # the decode (36 MB) plus strips and the result: 1.39x measured; whole-image reduce is 3.1x
     assert png_peak < 1.6 * 3000 * 3000 * 4
+
+
+# --- large JPEGs held at 3 bytes a pixel (issue 8: peak RSS) ---------------------------------------
+
+
+def _photo_jpeg(w: int, h: int, noise: int = 6, **kw: object) -> bytes:
+    """Grain over a gradient, 4:4:4 at q95 unless told: a key-art JPEG that cannot be drafted."""
+    rng = np.random.default_rng(w + h)
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.dstack([xx * 255 // w, yy * 255 // h, (xx + yy) * 255 // (w + h)]).astype(np.int16)
+    px = np.clip(base + rng.integers(-noise, noise + 1, (h, w, 3)), 0, 255).astype(np.uint8)
+    return encoded(Image.fromarray(px), "JPEG", **({"quality": 95, "subsampling": 0} | kw))
+
+
+def test_a_large_jpeg_is_held_packed_with_pillows_pixels_when_the_caller_can_take_it(tmp_path: Path) -> None:
+    from asset_pipeline.dedupe import fingerprint
+
+    src = source(tmp_path, "key.jpg", _photo_jpeg(2800, 1500))
+    packed = load_image(src, shrink_to=("short", 1383), packed=True)
+    plain = load_image(src, shrink_to=("short", 1383))
+    assert isinstance(packed.image, load_mod.PackedRGB) and isinstance(plain.image, Image.Image)
+    assert packed.image.size == plain.image.size == (2800, 1500) and (packed.width, packed.height) == (2800, 1500)
+    assert np.array_equal(packed.image.array, np.asarray(plain.image))
+    box = (101, 7, 2333, 1499)
+    assert packed.image.crop(box).tobytes() == plain.image.crop(box).tobytes()
+    assert packed.image.reduce(3).tobytes() == plain.image.reduce(3).tobytes()  # strips of whole blocks
+    assert fingerprint(packed.image) == fingerprint(plain.image)
+    # 4:2:0 and progressive files come out the same way
+    for kw in ({"quality": 80, "subsampling": 2}, {"quality": 90, "progressive": True}):
+        src = source(tmp_path, "other.jpg", _photo_jpeg(2801, 1501, **kw))
+        got = load_image(src, shrink_to=("short", 1383), packed=True).image
+        assert isinstance(got, load_mod.PackedRGB)
+        assert np.array_equal(got.array, np.asarray(load_image(src, shrink_to=("short", 1383)).image))
+
+
+def test_packed_renders_are_the_renders_of_pillows_decode(tmp_path: Path) -> None:
+    from asset_pipeline.records import RenderSpec
+    from asset_pipeline.render import render
+
+    src = source(tmp_path, "key.jpg", _photo_jpeg(2800, 1500))
+    packed = load_image(src, shrink_to=("short", 1383), packed=True)
+    plain = load_image(src, shrink_to=("short", 1383))
+    for w, h, fit in ((1024, 1024, "cover"), (360, 360, "cover"), (1024, 1024, "contain")):  # banded, box-reduced, padded
+        spec = RenderSpec(role="icon", width=w, height=h, fit=fit, background=(255, 255, 255), formats=("JPEG",),
+                          max_bytes=5_000_000)
+        assert render(packed, spec).image.tobytes() == render(plain, spec).image.tobytes(), (w, fit)
+
+
+def test_jpegs_pillow_must_turn_convert_or_shrink_are_not_packed(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    cases = {
+        "turned.jpg": _photo_jpeg(2800, 1500, exif=exif.tobytes()),
+        "p3.jpg": _photo_jpeg(2800, 1500, icc_profile=iccgen.display_p3()),
+        "grey.jpg": encoded(Image.new("L", (2800, 1500), 90), "JPEG"),
+        "cmyk.jpg": encoded(Image.new("CMYK", (2800, 1500), (0, 50, 90, 10)), "JPEG"),
+        "small.jpg": _photo_jpeg(1600, 1200),  # under PACKED_MIN_PIXELS: Pillow's 4 bytes are fine
+        "drafted.jpg": _photo_jpeg(2800, 2800),  # DCT-scaled to 1/2 on load
+    }
+    for name, data in cases.items():
+        loaded = load_image(source(tmp_path, name, data), shrink_to=("short", 1383), packed=True)
+        assert isinstance(loaded.image, Image.Image), name
+    # and without the caller's word, never
+    assert isinstance(load_image(source(tmp_path, "k.jpg", _photo_jpeg(2800, 1500)), shrink_to=("short", 1383)).image, Image.Image)
+
+
+def test_a_damaged_large_jpeg_fails_the_same_way_packed_or_not(tmp_path: Path) -> None:
+    data = _photo_jpeg(2800, 1500)
+    cut = source(tmp_path, "cut.jpg", data[: len(data) // 2])
+    garbled = source(tmp_path, "garbled.jpg", data[:2000] + bytes(5000) + data[7000:])
+    for src in (cut, garbled):
+        outcomes = []
+        for packed in (True, False):
+            try:
+                got = load_image(src, shrink_to=("short", 1383), packed=packed)
+                outcomes.append(("ok", np.asarray(load_mod.as_image(got.image)).tobytes()))
+            except AssetError as exc:
+                outcomes.append(("error", exc.reason))
+        assert outcomes[0] == outcomes[1], src.rel
+
+
+def test_a_packed_4096x2304_jpeg_and_its_icon_render_hold_less_than_pillows_decode(tmp_path: Path) -> None:
+    """Decoded and rendered to a 1024 icon, a 4096x2304 JPEG peaks 9 MiB lower packed (Pillow
+    holds RGB at 4 bytes a pixel: 36 MiB for the decode alone); a file so large that holding it
+    while it decodes would cost more than the 4th byte is left to Pillow."""
+    rng = np.random.default_rng(4)
+    px = np.clip(np.linspace(0, 230, 4096)[None, :, None] + rng.integers(0, 12, (2304, 4096, 3)), 0, 255).astype(np.uint8)
+    (tmp_path / "key.jpg").write_bytes(encoded(Image.fromarray(px), "JPEG", quality=90, subsampling=0))
+    (tmp_path / "huge.jpg").write_bytes(_photo_jpeg(4096, 2304, noise=40))  # 13.6 MB of noise at q95
+    assert (tmp_path / "key.jpg").stat().st_size < 4096 * 2304 < (tmp_path / "huge.jpg").stat().st_size
+    script = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from asset_pipeline.load import load_image
+        from asset_pipeline.memory import trim
+        from asset_pipeline.records import RenderSpec, SourceFile
+        from asset_pipeline.render import render
+
+        def status(key):
+            with open("/proc/self/status") as fh:
+                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key))
+
+        src = SourceFile(path=Path(sys.argv[1]), rel="key.jpg", sha256="", size=0)
+        packed = sys.argv[2] == "packed"
+        spec = RenderSpec(role="icon", width=1024, height=1024, fit="cover", background=(255, 255, 255),
+                          formats=("JPEG",), max_bytes=5_000_000)
+        small = RenderSpec(role="icon", width=64, height=64, fit="cover", background=(255, 255, 255),
+                           formats=("JPEG",), max_bytes=5_000_000)
+        render(load_image(src, shrink_to=("short", 1383), packed=packed), small)  # warm up: imports, tables
+        trim()
+        open("/proc/self/clear_refs", "w").write("5")
+        before = status("VmRSS:")
+        loaded = load_image(src, shrink_to=("short", 1383), packed=packed)
+        render(loaded, spec)
+        print(type(loaded.image).__name__, status("VmHWM:") - before)
+    """)
+
+    def peak(name: str, mode: str) -> tuple[str, int]:
+        r = subprocess.run([sys.executable, "-c", script, str(tmp_path / name), mode], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        kind, value = r.stdout.split()
+        return kind, int(value)
+
+    (kind, packed), (plain_kind, plain) = peak("key.jpg", "packed"), peak("key.jpg", "plain")
+    assert (kind, plain_kind) == ("PackedRGB", "Image")
+    # measured: 37.6 MiB packed, 47.4 MiB with Pillow's decode
+    assert packed < plain - 6 * 2**20, (packed / 2**20, plain / 2**20)
+    assert peak("huge.jpg", "packed")[0] == "Image"
