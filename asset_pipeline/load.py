@@ -105,6 +105,10 @@ class PackedRGB:
     def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
         return Image.fromarray(np.ascontiguousarray(self.rows(box)), "RGB")
 
+    def channel(self, box: tuple[int, int, int, int], band: int) -> Image.Image:
+        """`crop(box).getchannel(band)`, copying only that band."""
+        return Image.fromarray(np.ascontiguousarray(self.rows(box)[..., band]), "L")
+
     def reduce(self, factor: int) -> Image.Image:
         """Pillow's `reduce(factor)`, a strip of whole blocks at a time (box means are local)."""
         w, h = self.size

@@ -80,8 +80,12 @@ def _linear_strips(im: Image.Image | PackedRGB, region: tuple[int, int, int, int
     """
     x0, y0, x1, y1 = region
     for y in range(y0, y1, rows):
-        strip = im.crop((x0, y, x1, min(y1, y + rows)))
+        box = (x0, y, x1, min(y1, y + rows))
         y -= y0
+        if isinstance(im, PackedRGB):  # one channel's bytes: no strip in Pillow's 4-byte layout
+            yield y, im.channel(box, channel).point(_LIN_LIST, "F")
+            continue
+        strip = im.crop(box)
         if im.mode != "RGBA":
             yield y, strip.getchannel(channel).point(_LIN_LIST, "F")
         elif channel == 3:

@@ -70,7 +70,7 @@ CHILD = textwrap.dedent("""
         # what a build does: shrink on load to the preset's reducing_gap (balanced: linear light,
         # 1.35x; fast: gamma space, 1.0x), then render
         preset = load_preset("balanced" if method == "project" else "fast")
-        loaded = load_image(source, shrink_to=("short", decode_side((spec,), preset)))
+        loaded = load_image(source, shrink_to=("short", decode_side((spec,), preset)), packed=preset.render.linear_light)
         return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap).image
 
     def status(key):
