@@ -113,7 +113,7 @@ class PackedRGB:
         """Pillow's `reduce(factor)`, a strip of whole blocks at a time (box means are local)."""
         w, h = self.size
         out = Image.new("RGB", (math.ceil(w / factor), math.ceil(h / factor)))
-        rows = factor * max(1, STRIP_PIXELS // max(1, w * factor))
+        rows = factor * max(1, STRIP_PIXELS // 4 // max(1, w * factor))  # each strip is copied twice
         for y in range(0, h, rows):
             out.paste(self.crop((0, y, w, min(h, y + rows))).reduce(factor), (0, y // factor))
         return out
