@@ -23,11 +23,11 @@ BLOCK = 32  # output pixels per dense block: wider blocks multiply more zeros th
 
 @dataclass(frozen=True, slots=True)
 class Taps:
-    """One axis's filter: output pixel i reads `count[i]` inputs from `first[i]` with `weights[i]`."""
+    """One axis's filter: output pixel i reads `count[i]` inputs from `first[i]`; the weights are
+    laid out in `blocks`, one dense matrix per BLOCK output pixels."""
 
     first: np.ndarray = field(repr=False)  # int64, non-decreasing
     count: np.ndarray = field(repr=False)  # int64
-    weights: np.ndarray = field(repr=False)  # float64, (out, ksize), zero past count
     identity: bool  # Pillow skips this pass: the output is the input
     blocks: tuple[tuple[int, int, int, np.ndarray], ...] = field(repr=False)  # (a, b, lo, matrix)
 
@@ -79,7 +79,7 @@ def taps(in_size: int, in0: float, in1: float, out_size: int) -> Taps:
     np.divide(w, total[:, None], out=w, where=total[:, None] != 0.0)
     blocks = () if identity else tuple((a, min(out_size, a + BLOCK), *_block(first, count, w, a, min(out_size, a + BLOCK)))
                                        for a in range(0, out_size, BLOCK))
-    return Taps(first=first, count=count, weights=w, identity=identity, blocks=blocks)
+    return Taps(first=first, count=count, identity=identity, blocks=blocks)
 
 
 def across(rows: np.ndarray, t: Taps) -> np.ndarray:
