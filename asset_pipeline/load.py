@@ -89,14 +89,6 @@ class PackedRGB:
     def size(self) -> tuple[int, int]:
         return self.array.shape[1], self.array.shape[0]
 
-    @property
-    def width(self) -> int:
-        return int(self.array.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.array.shape[0])
-
     def rows(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """The pixels of an in-bounds integer box, (h, w, 3) uint8 (a view)."""
         x0, y0, x1, y1 = box

@@ -58,6 +58,14 @@ def _from_linear(arr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray
     return np.asarray(_ENC[work.astype(np.uint16)], dtype=np.uint8)
 
 
+def _alpha(resized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A resized float alpha band: (its 8-bit values, the divisor that makes colour straight again)."""
+    safe = np.clip(resized, 0.0, 1.0)
+    alpha8 = np.rint(safe * 255.0).astype(np.uint8)
+    np.copyto(safe, np.float32(1.0), where=safe <= 1e-6)
+    return alpha8, safe
+
+
 def _region(im_size: tuple[int, int], size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
     """The part of the image LANCZOS reads for `box` -> `size`: the box plus the filter's reach."""
     w, h = im_size
@@ -143,9 +151,7 @@ def _banded(im: Image.Image | PackedRGB, region: tuple[int, int, int, int], size
         out = np.empty((b - a, size[0], wide.shape[0]), np.uint8)
         alpha = None
         if rgba:
-            alpha = np.clip(rs.down(wide[3], down, a, b, lo), 0.0, 1.0)
-            out[..., 3] = np.rint(alpha * 255.0)
-            np.copyto(alpha, np.float32(1.0), where=alpha <= 1e-6)  # the divisor back to straight alpha
+            out[..., 3], alpha = _alpha(rs.down(wide[3], down, a, b, lo))
         for c in range(3):
             out[..., c] = _from_linear(rs.down(wide[c], down, a, b, lo), alpha)
         del wide
@@ -176,9 +182,7 @@ def resize(im: Image.Image | PackedRGB, size: tuple[int, int], box: tuple[float,
         return _banded(im, region, size, rbox)
     safe = alpha8 = None
     if im.mode == "RGBA":
-        safe = np.clip(_reduced_band(im, region, 3, size, rbox, step), 0.0, 1.0)
-        alpha8 = np.rint(safe * 255.0).astype(np.uint8)
-        np.copyto(safe, np.float32(1.0), where=safe <= 1e-6)  # the divisor back to straight alpha
+        alpha8, safe = _alpha(_reduced_band(im, region, 3, size, rbox, step))
     bands = [Image.fromarray(_from_linear(_reduced_band(im, region, c, size, rbox, step), safe), "L") for c in range(3)]
     if alpha8 is None:
         return Image.merge("RGB", bands)
