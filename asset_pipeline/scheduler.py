@@ -48,6 +48,31 @@ R = TypeVar("R")
 Key = tuple[str, RenderSpec]  # (content sha256, spec): what one encoding is made of
 
 
+# what a task imports: loaded once here before the fork, the workers share it (with fork) instead
+# of each importing it again in its first task while the CPUs are already full
+_TASK_MODULES = (
+    "numpy", "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "asset_pipeline.load",
+    "asset_pipeline.render", "asset_pipeline.lint", "asset_pipeline.dedupe", "asset_pipeline.encode.size_cap",
+    "zxingcpp", "simplejpeg", "mozjpeg_lossless_optimization", "imagehash",
+)
+
+
+def _preload() -> None:
+    import importlib
+    import multiprocessing
+    import os
+
+    if multiprocessing.get_start_method() != "fork":
+        return  # spawned workers start from nothing: they import for themselves
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads: see _worker_init
+    for name in _TASK_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional codec: the task that needs it reports it
+            pass
+
+
 def _worker_init() -> None:
     import os
     import signal
@@ -81,6 +106,7 @@ class Pool:
             from . import logs
 
             logs.settle()
+            _preload()
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
             first = self.executor.submit(fn, arg)  # forks the workers (all of them, with fork)
             logs.open_soon()  # the log handler's import overlaps their first tasks

@@ -96,6 +96,34 @@ def test_workers_run_numpy_on_one_thread(tmp_path: Path) -> None:
     assert out.split() == ["1"]
 
 
+def test_workers_start_with_the_task_modules_already_loaded(tmp_path: Path) -> None:
+    """Forked workers inherit what a task imports (numpy, Pillow, the codecs, zxing) from the
+    main process: two workers importing it again at once, on CPUs the build already fills, made
+    a `-j 2` build 7-10 % slower (benchmarks/RESULTS.md, issue 8)."""
+    (tmp_path / "probe_modules.py").write_text(textwrap.dedent("""
+        import sys
+
+        def loaded(names):
+            return [n for n in names if n in sys.modules]
+    """))
+    out = run(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import probe_modules
+        from asset_pipeline.scheduler import Pool, _TASK_MODULES
+
+        assert "numpy" not in sys.modules and "zxingcpp" not in sys.modules
+        pool = Pool(2)
+        try:
+            got = pool.submit(probe_modules.loaded, _TASK_MODULES).result()
+        finally:
+            pool.close()
+        print(len(got), len(_TASK_MODULES))
+    """, tmp_path / "log")
+    got, wanted = out.split()
+    assert got == wanted
+
+
 def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path: Path) -> None:
     """A worker scoring a 1024 JPEG takes a fraction of the page faults of a process whose mmap
     threshold is fixed at 1 MiB (what `memory.tune` did: 25-30 % of a build's time went to
