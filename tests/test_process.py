@@ -96,6 +96,22 @@ def test_workers_run_numpy_on_one_thread(tmp_path: Path) -> None:
     assert out.split() == ["1"]
 
 
+def test_the_cli_runs_numpy_on_one_thread_in_process(tmp_path: Path) -> None:
+    """A `--jobs 1` build resamples in the CLI's own process: its BLAS starts no threads either."""
+    out = run("""
+        import os
+        from asset_pipeline.cli import main
+
+        main(["presets"], standalone_mode=False)
+        import numpy as np
+
+        a = np.ones((512, 512))
+        a @ a
+        print(len(os.listdir("/proc/self/task")))
+    """, tmp_path / "log")
+    assert out.split()[-1] == "1"
+
+
 def test_workers_start_with_the_task_modules_already_loaded(tmp_path: Path) -> None:
     """Forked workers inherit what a task imports (numpy, Pillow, the codecs, zxing) from the
     main process: two workers importing it again at once, on CPUs the build already fills, made
