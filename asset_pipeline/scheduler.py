@@ -64,7 +64,6 @@ def _preload() -> None:
 
     if multiprocessing.get_start_method() != "fork":
         return  # spawned workers start from nothing: they import for themselves
-
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads: see _worker_init
     for name in _TASK_MODULES:
         try:

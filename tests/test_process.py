@@ -116,6 +116,10 @@ def test_workers_start_with_the_task_modules_already_loaded(tmp_path: Path) -> N
     """Forked workers inherit what a task imports (numpy, Pillow, the codecs, zxing) from the
     main process: two workers importing it again at once, on CPUs the build already fills, made
     a `-j 2` build 7-10 % slower (benchmarks/RESULTS.md, issue 8)."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("only forked workers inherit the main process's modules")
     (tmp_path / "probe_modules.py").write_text(textwrap.dedent("""
         import sys
 
