@@ -53,7 +53,8 @@ Key = tuple[str, RenderSpec]  # (content sha256, spec): what one encoding is mad
 _TASK_MODULES = (
     "numpy", "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "asset_pipeline.load",
     "asset_pipeline.render", "asset_pipeline.lint", "asset_pipeline.dedupe", "asset_pipeline.encode.size_cap",
-    "zxingcpp", "simplejpeg", "mozjpeg_lossless_optimization", "imagehash",
+    "asset_pipeline.memory", "numpy.ma",  # numpy.ma: pulled in by the lint's percentiles
+    "zxingcpp", "simplejpeg", "pyjpegli", "mozjpeg_lossless_optimization", "imagehash",
 )
 
 
@@ -70,6 +71,9 @@ def _preload() -> None:
             importlib.import_module(name)
         except ImportError:  # an optional codec: the task that needs it reports it
             pass
+    from PIL import Image
+
+    Image.preinit()  # the plugins Pillow loads at its first open or save
 
 
 def _worker_init() -> None:
