@@ -69,7 +69,7 @@ def _preload() -> None:
     for name in _TASK_MODULES:
         try:
             importlib.import_module(name)
-        except ImportError:  # an optional codec: the task that needs it reports it
+        except ImportError:  # a broken install: the task that needs the module reports it
             pass
     from PIL import Image
 

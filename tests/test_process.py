@@ -144,6 +144,62 @@ def test_workers_start_with_the_task_modules_already_loaded(tmp_path: Path) -> N
     assert got == wanted
 
 
+def test_a_workers_tasks_import_nothing_the_main_process_could_have(tmp_path: Path) -> None:
+    """Real prepare and encode tasks (an RGBA PNG, a photo JPEG; the default preset) import no
+    module in a forked worker: a lazy import added to the task path belongs in _TASK_MODULES."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("only forked workers inherit the main process's modules")
+    (tmp_path / "probe_tasks.py").write_text(textwrap.dedent("""
+        import sys
+        from asset_pipeline import work
+
+        def new_modules(task):
+            before = set(sys.modules)
+            res = work.prepare(task)
+            assert isinstance(res, work.Prepared), res
+            for spec, px in res.renditions.items():
+                job = work.RenderJob(source=task.source, spec=spec, stem="t", preset=task.preset, cache_root=None)
+                assert not isinstance(work.encode((job, px)), work.Failure)
+            return sorted(set(sys.modules) - before)
+    """))
+    out = run(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import numpy as np
+        from pathlib import Path
+        from PIL import Image
+        import probe_tasks
+        from asset_pipeline import work
+        from asset_pipeline.config import load_preset
+        from asset_pipeline.records import RenderSpec, SourceFile
+        from asset_pipeline.scheduler import Pool
+
+        rng = np.random.default_rng(3)
+        art = np.zeros((1200, 1200, 4), np.uint8)
+        art[200:1000, 200:1000] = (40, 160, 220, 255)
+        photo = rng.integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+        Image.fromarray(art, "RGBA").save({str(tmp_path / "art.png")!r})
+        Image.fromarray(photo, "RGB").save({str(tmp_path / "photo.jpg")!r}, quality=90)
+        preset = load_preset("balanced")
+        tasks = []
+        for name in ("art.png", "photo.jpg"):
+            path = Path({str(tmp_path)!r}) / name
+            src = SourceFile(path=path, rel=name, sha256=name, size=path.stat().st_size)
+            icon, thumb = (RenderSpec(role=r, width=s, height=s, fit="cover", background=(255, 255, 255),
+                                      formats=("JPEG", "PNG"), max_bytes=5_000_000) for r, s in (("icon", 1024), ("thumbnail", 360)))
+            tasks.append(work.PrepareTask(source=src, encode=(icon,), render=(thumb,), need_probe=True, preset=preset,
+                                          decode_side=work.decode_side((icon, thumb), preset), cache_root=None))
+        pool = Pool(2)
+        try:
+            print([pool.submit(probe_tasks.new_modules, t).result() for t in tasks])
+        finally:
+            pool.close()
+    """, tmp_path / "log")
+    assert out.strip() == "[[], []]"
+
+
 def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path: Path) -> None:
     """A worker scoring a 1024 JPEG takes a fraction of the page faults of a process whose mmap
     threshold is fixed at 1 MiB (what `memory.tune` did: 25-30 % of a build's time went to
