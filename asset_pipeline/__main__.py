@@ -1,6 +1,6 @@
 """`python -m asset_pipeline`."""
 
-from asset_pipeline.cli import main
+from asset_pipeline.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

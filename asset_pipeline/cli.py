@@ -20,12 +20,14 @@ log = logging.getLogger("asset_pipeline")
 
 
 def _exit_now(code: int) -> None:
-    """Exit without the interpreter's shutdown, once the build has cleaned up after itself.
+    """Exit without the interpreter's shutdown, once the command has cleaned up after itself
+    (see `run`; the pool is closed, OUT written or left as it was, the lock goes with the
+    process): only the output streams and the log need flushing.
 
-    A worker stopped while it was sending a result leaves half a message in the pool's result
-    pipe; concurrent.futures' manager thread then waits for the rest, and a normal exit joins
-    that thread forever (2 of 44 interrupted builds under load hung so). OUT is already as it
-    was and the lock goes with the process; only the output streams and the log need flushing.
+    After Ctrl-C it is also what makes the exit sure: a worker stopped while it was sending a
+    result leaves half a message in the pool's result pipe; concurrent.futures' manager thread
+    then waits for the rest, and a normal exit joins that thread forever (2 of 44 interrupted
+    builds under load hung so).
     """
     import os
 
@@ -36,6 +38,24 @@ def _exit_now(code: int) -> None:
             pass
     logging.shutdown()
     os._exit(code)
+
+
+def run() -> None:
+    """The console script and `python -m asset_pipeline`: `main`, then `_exit_now`.
+
+    Once a command has returned, what is left for the interpreter's own shutdown is freeing
+    numpy, Pillow and the rest module by module: 40 ms of a 1.5 s build (a third of a no-change
+    `build --check`), for nothing. `main` itself stays a normal click command for callers
+    (tests, scripts) that go on after it.
+    """
+    try:
+        main()  # standalone: ends in SystemExit, whatever happened
+    except SystemExit as exc:
+        code = exc.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        _exit_now(code or 0)
 
 
 def _handle_errors(fn: F) -> F:

@@ -87,3 +87,26 @@ def test_github_annotations_name_the_file(make_project, tmp_path: Path) -> None:
     assert env_run.returncode == 1
     expected = os.path.relpath(root / "thumbnails" / "en" / "bad.png")
     assert f"::error file={expected}::" in env_run.stderr
+
+
+def test_the_command_skips_the_interpreters_shutdown_and_loses_no_output(make_project, tmp_path: Path) -> None:
+    """`run` (the console script, `python -m asset_pipeline`) ends in os._exit: freeing every
+    module at shutdown cost 40 ms a build. An atexit hook shows the shutdown did not run; the
+    JSON on a pipe (block-buffered), the log file and the exit codes are still whole."""
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400)}})
+    script = ("import atexit, sys; atexit.register(print, 'SHUTDOWN RAN'); "
+              "from asset_pipeline.cli import run; sys.argv[0] = 'asset-pipeline'; run()")
+    env = {**os.environ, "CI": "true", "ASSET_PIPELINE_LOG_DIR": str(tmp_path / "log")}
+
+    def cmd(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, timeout=300)
+
+    r = cmd("--debug", "build", str(root), "-o", str(tmp_path / "out"), "--json", "--jobs", "1")
+    assert r.returncode == 0, r.stderr
+    assert "SHUTDOWN RAN" not in r.stdout
+    assert json.loads(r.stdout)["counts"]["assets"] == 2
+    assert f"built {tmp_path / 'out'}" in (tmp_path / "log" / "asset-pipeline.log").read_text()
+    r = cmd("build", str(tmp_path / "missing"))
+    assert r.returncode == 2 and "missing" in r.stderr and "SHUTDOWN RAN" not in r.stdout
+    r = cmd("--version")
+    assert r.returncode == 0 and r.stdout.startswith("asset-pipeline") and "SHUTDOWN RAN" not in r.stdout
