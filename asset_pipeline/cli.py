@@ -16,6 +16,7 @@ from . import report as term
 from .errors import AssetPipelineError, BuildFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what the shell reports for a command stopped by a closed pipe
 log = logging.getLogger("asset_pipeline")
 
 
@@ -59,7 +60,8 @@ def run() -> None:
 
 
 def _handle_errors(fn: F) -> F:
-    """One line for our errors, 130 on Ctrl-C, a pointer to the log for anything unexpected."""
+    """One line for our errors, 130 on Ctrl-C, 141 quietly when stdout's reader has gone, a
+    pointer to the log for anything unexpected."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -80,6 +82,10 @@ def _handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             term.error("interrupted; OUT left as it was")
             _exit_now(130)
+        except BrokenPipeError:
+            # whatever reads stdout has gone (`asset-pipeline presets | head -3`): the work is done
+            # or no longer wanted, so stop without a word, with the shell's status for SIGPIPE
+            _exit_now(SIGPIPE_EXIT)
         except click.exceptions.Exit:
             raise
         except click.ClickException:

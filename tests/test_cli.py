@@ -110,3 +110,18 @@ def test_the_command_skips_the_interpreters_shutdown_and_loses_no_output(make_pr
     assert r.returncode == 2 and "missing" in r.stderr and "SHUTDOWN RAN" not in r.stdout
     r = cmd("--version")
     assert r.returncode == 0 and r.stdout.startswith("asset-pipeline") and "SHUTDOWN RAN" not in r.stdout
+
+
+def test_a_closed_stdout_pipe_stops_the_command_quietly() -> None:
+    """`asset-pipeline presets | head -1`: the reader goes before the output is written. That is
+    no internal error (it was exit 3 with a traceback in the log): no word on stderr, and the
+    shell's status for a command stopped by SIGPIPE."""
+    env = {**os.environ, "CI": "true"}
+    with subprocess.Popen([sys.executable, "-m", "asset_pipeline", "presets"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # nobody will read what it prints
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert code == 141
+    assert err == ""
