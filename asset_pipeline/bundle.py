@@ -25,10 +25,10 @@ def lock_path(out: Path) -> Path:
 @contextlib.contextmanager
 def locked(out: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold OUT's lock; a second build waits up to `timeout` seconds, then fails clearly."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
     busy = f"{out}: another build is writing this bundle (lock {path.name} held for {timeout:.0f} s)"
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         fh = path.open("a")
     except OSError as exc:
         msg = f"{out}: cannot create lock file: {exc.strerror or exc}"
@@ -81,6 +81,10 @@ def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
     if o.exists() and not o.is_dir():
         msg = f"{out}: exists and is not a folder"
         raise ConfigError(msg)
+    above = next((a for a in o.parents if a.exists()), None)
+    if above is not None and not above.is_dir():  # found now, not after the whole build's work
+        msg = f"{out}: cannot be made: {above} is a file, not a folder"
+        raise ConfigError(msg)
     if o.is_dir() and any(o.iterdir()) and not (o / "manifest.json").is_file():
         msg = f"{out}: exists, is not empty and holds no manifest.json; refusing to replace it"
         raise ConfigError(msg)
@@ -89,11 +93,11 @@ def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
 def write_bundle(out: Path, files: Mapping[str, bytes]) -> None:
     """Replace OUT with exactly `files` (relative POSIX path -> bytes)."""
     parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out.name}.new-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
+        parent.mkdir(parents=True, exist_ok=True)
         for rel in sorted(files):
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)

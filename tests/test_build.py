@@ -165,6 +165,31 @@ def test_out_inside_a_thumbnails_folder_is_refused(make_project, tmp_path: Path)
         build(root, out=root)
 
 
+def test_out_under_a_file_is_refused_before_any_work(make_project, tmp_path: Path) -> None:
+    """`-o notes.txt/dist`: a usage error (exit 2) named at once, not an internal error after
+    every source was decoded and encoded (it was FileExistsError from the lock's mkdir)."""
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400)}})
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    cache = tmp_path / "cache"
+    with pytest.raises(ConfigError, match="notes.txt is a file"):
+        build(root, out=blocker / "dist" / "deeper", cache_dir=cache)
+    assert not list(cache.rglob("*.bin"))  # nothing was encoded
+
+
+def test_a_bundle_folder_that_cannot_be_made_is_an_output_error(tmp_path: Path) -> None:
+    """The library's own guards, for callers that skip check_out_dir: one-line OutputErrors."""
+    from asset_pipeline.bundle import locked, write_bundle
+    from asset_pipeline.errors import OutputError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot create lock file"), locked(blocker / "a" / "out"):
+        pass
+    with pytest.raises(OutputError, match="cannot write the bundle"):
+        write_bundle(blocker / "a" / "out", {"manifest.json": b"{}"})
+
+
 def test_manifest_has_no_absolute_paths_or_timestamps(sample_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(sample_project, out=out, jobs=2)
