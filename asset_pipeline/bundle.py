@@ -67,14 +67,18 @@ def locked(out: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
 
 
 def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
-    """Refuse an OUT that would overwrite sources or something that is not a bundle (exit 2)."""
-    o = out.resolve()
-    root = project.resolve()
+    """Refuse an OUT that would overwrite sources or something that is not a bundle (exit 2).
+    `source_dirs` other than the project folder itself are where OUT may not go."""
+    try:
+        o, root = out.resolve(), project.resolve()
+        dirs = [r for r in (d.resolve() for d in source_dirs) if r != root]
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        msg = f"{out}: cannot tell where OUT or a source folder leads (a symlink loop?)"
+        raise ConfigError(msg) from None
     if o == root or root.is_relative_to(o):
         msg = f"{out}: OUT may not be the project folder or contain it"
         raise ConfigError(msg)
-    for d in source_dirs:
-        d = d.resolve()
+    for d in dirs:
         if o == d or o.is_relative_to(d) or d.is_relative_to(o):
             msg = f"{out}: OUT may not be or lie inside a source folder ({d.name})"
             raise ConfigError(msg)

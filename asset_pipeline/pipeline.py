@@ -138,7 +138,7 @@ def _build(
     source_dirs = [root / "thumbnails", root / "icons"]
     source_dirs += [s.path.parent for s in project.icons.values()]
     source_dirs += [s.path.parent for group in project.thumbnails.values() for s in group]
-    check_out_dir(out_path, project=root, source_dirs=[d for d in source_dirs if d.resolve() != root.resolve()])
+    check_out_dir(out_path, project=root, source_dirs=source_dirs)
     cache_root = None
     if use_cache:
         cache_root = str(Path(cache_dir) if cache_dir is not None else default_cache_dir())
@@ -182,6 +182,8 @@ def _build(
         if bad is not None:
             failures.append(Failure(source=src.rel, reason=bad.reason, kind=bad.kind))
             dropped.append(Dropped(source=src.rel, language=lang, reason="unreadable", message=bad.reason))
+    for lang, rel, reason in project.refused:  # never read at all (their failures came from discovery)
+        dropped.append(Dropped(source=rel, language=lang, reason="unreadable", message=reason))
     jobs_list = list(jobs_icons)
     for lang in project.languages:
         for i, probe in enumerate(kept.get(lang, []), 1):

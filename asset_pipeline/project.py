@@ -6,7 +6,7 @@ import contextlib
 import glob
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ def _prefetch(root: Path) -> None:
             if is_hidden(p) or not r.is_relative_to(real) or not r.is_file():
                 continue
             st = r.stat()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             continue
         if _memo is None or _memo.lookup(r, st) is None:
             todo.append((r, st))
@@ -146,6 +146,7 @@ class Project:
     not_duplicates: frozenset[frozenset[str]] = frozenset()
     listing: dict[str, Any] | None = None
     problems: tuple[tuple[str, str], ...] = ()  # (path, reason) for sources refused at discovery
+    refused: tuple[tuple[str, str, str], ...] = ()  # (language, path, reason): the thumbnail candidates among them
 
 
 def _read_assets_toml(root: Path) -> dict[str, Any]:
@@ -161,6 +162,13 @@ KNOWN_KEYS = {"preset", "platform", "icon", "icons", "thumbnail", "thumbnails", 
 def _source(root: Path, path: Path, problems: list[tuple[str, str]]) -> SourceFile | None:
     rel = _rel(root, path)
     try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 (an old archive's Latin-1 name, say)
+        # the manifest and the report are UTF-8 and name every source: such a name cannot go in
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        problems.append((shown, "the file name is not valid UTF-8; rename it"))
+        return None
+    try:
         resolved = path.resolve()
         if not resolved.is_relative_to(root.resolve()):
             problems.append((rel, "symlink leads outside the project; refused"))
@@ -174,6 +182,9 @@ def _source(root: Path, path: Path, problems: list[tuple[str, str]]) -> SourceFi
         return None
     except OSError as exc:
         problems.append((rel, f"cannot read: {exc.strerror or exc}"))
+        return None
+    except RuntimeError:  # pathlib's word for a symlink loop before Python 3.13 (then ELOOP)
+        problems.append((rel, "cannot read: a symlink loop"))
         return None
     return SourceFile(path=path, rel=rel, sha256=digest, size=size)
 
@@ -302,6 +313,19 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
 
     # thumbnails: [thumbnails] lists, else thumbnails/<lang>/*
     thumbs: dict[str, tuple[SourceFile, ...]] = {}
+    refused: list[tuple[str, str, str]] = []
+
+    def candidates(tag: str, files: Iterable[Path]) -> tuple[SourceFile, ...]:
+        found = []
+        for path in files:
+            before = len(problems)
+            src = _source(root, path, problems)
+            if src is not None:
+                found.append(src)
+            elif len(problems) > before:  # recorded in `dropped` too, as an unreadable candidate
+                refused.append((tag, *problems[-1]))
+        return tuple(found)
+
     thumbs_cfg = cfg.get("thumbnails")
     if thumbs_cfg is not None:
         if not isinstance(thumbs_cfg, dict):
@@ -310,7 +334,7 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
         for key, value in thumbs_cfg.items():
             tag = _check_lang(key, f"{where} [thumbnails]")
             files = _expand(root, value, f"{where} [thumbnails].{key}")
-            thumbs[tag] = tuple(s for p in files if (s := _source(root, p, problems)) is not None)
+            thumbs[tag] = candidates(tag, files)
     else:
         tdir = root / "thumbnails"
         if tdir.is_dir():
@@ -319,7 +343,7 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
                     continue
                 tag = _check_lang(d.name, _rel(root, d))
                 files = sorted((p for p in d.iterdir() if not is_hidden(p) and not p.is_dir()), key=lambda p: natural_key(p.name))
-                found = tuple(s for p in files if (s := _source(root, p, problems)) is not None)
+                found = candidates(tag, files)
                 if found:
                     thumbs[tag] = found
 
@@ -367,7 +391,7 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
         root=root, preset=preset, platform=platform, icon=icon_fit, thumbnail=thumb_fit,
         icons=icons, thumbnails=thumbs, languages=languages, fits=fits,
         not_duplicates=frozenset(pairs), listing=listing if isinstance(listing, dict) else None,
-        problems=tuple(problems),
+        problems=tuple(problems), refused=tuple(refused),
     )
 
 

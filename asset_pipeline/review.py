@@ -132,9 +132,12 @@ def source_preview(project: Path, rel: str, *, side: int = PREVIEW_SIDE) -> Imag
         loaded = load_image(source, shrink_to=("long", side * 2))
     except AssetError:
         return None
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    im = ImageOps.contain(loaded.image, (side, side), Image.Resampling.LANCZOS)
+    im = loaded.image
+    scale = min(side / im.width, side / im.height)
+    if scale < 1:  # ImageOps.contain would round a 20000x8 strip's height to 0 and fail the report
+        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
     return over_checker(im)
 
 

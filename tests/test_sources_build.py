@@ -44,6 +44,7 @@ REASONS = {
     "zero.png": "empty file", "truncated.png": "truncated", "truncated.jpg": "truncated", "page.png": "HTML",
     "vector.svg": "SVG", "phone.heic": "HEIC", "bomb.png": "megapixels", "noise.jpg": "not a recognised image format",
     "outside.png": "symlink leads outside the project", "pipe.png": "not a regular file",
+    "loop.png": "symlink loop",
 }
 
 
@@ -56,6 +57,7 @@ def bad_project(make_project, tmp_path: Path, name: str = "proj") -> Path:
     gradient(300, 300, seed=3).save(outside)
     (root / "thumbnails" / "en" / "outside.png").symlink_to(outside)
     os.mkfifo(root / "thumbnails" / "en" / "pipe.png")
+    (root / "thumbnails" / "en" / "loop.png").symlink_to(root / "thumbnails" / "en" / "loop.png")
     return root
 
 
@@ -92,6 +94,39 @@ def test_unreadable_source_is_reported_by_the_cli(make_project, tmp_path: Path) 
     r = run_unprivileged([sys.executable, "-m", "asset_pipeline", "build", str(root), "-o", str(tmp_path / "out"), "--preset", "fast"], env=env)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert [line for line in r.stderr.splitlines() if "locked.png" in line and "permission denied" in line]
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name(make_project, tmp_path: Path) -> None:
+    """A Latin-1 name from an old archive (bytes that are not UTF-8) cannot be written into the
+    UTF-8 manifest: it was an internal error when the manifest was encoded. Now it is one bad
+    source, shown with its odd byte escaped, and --keep-going writes the rest."""
+    root = make_project(thumbnails={"en": {"ok.png": gradient(400, 400)}})
+    odd = os.fsdecode(b"caf\xe9.png")  # the undecodable byte becomes a lone surrogate
+    gradient(300, 300, seed=9).save(root / "thumbnails" / "en" / odd, "PNG")
+    with pytest.raises(BuildFailed) as info:
+        build(root, out=tmp_path / "out", jobs=1, preset="fast")
+    assert [(e.source, e.reason) for e in info.value.errors] == [
+        ("thumbnails/en/caf\\xe9.png", "the file name is not valid UTF-8; rename it")]
+    result = build(root, out=tmp_path / "out", jobs=1, preset="fast", keep_going=True)
+    m = verify_bundle(tmp_path / "out")
+    assert result.return_code == 1
+    assert [(d["source"], d["reason"]) for d in m["dropped"]] == [("thumbnails/en/caf\\xe9.png", "unreadable")]
+    r = run("build", str(root), "-o", str(tmp_path / "out2"), "--preset", "fast")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert "caf\\xe9.png: the file name is not valid UTF-8" in r.stderr
+
+
+def test_a_dropped_candidate_of_extreme_aspect_still_gets_its_preview(make_project, tmp_path: Path) -> None:
+    """The review page previews dropped candidates; a 20000x8 strip scaled into the preview box
+    rounded to 0 px high and failed the whole build (ValueError from the JPEG encoder)."""
+    thumbs = {f"{i}.png": gradient(400, 400, seed=20 + i) for i in range(1, 4)}
+    thumbs["4 strip.png"] = gradient(20000, 8, seed=30)  # the 4th: over the limit of 3, so dropped
+    root = make_project(thumbnails={"en": thumbs})
+    result = build(root, out=tmp_path / "out", jobs=1, preset="fast", cache_dir=tmp_path / "cache")
+    assert result.return_code == 0
+    assert [d.source for d in result.dropped] == ["thumbnails/en/4 strip.png"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count("data:image/jpeg;base64,") >= 1  # the strip's preview is on the page
 
 
 def test_unicode_and_spaces_in_paths_build(make_project, tmp_path: Path) -> None:
