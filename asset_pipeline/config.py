@@ -129,6 +129,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: invalid TOML: {exc}"
         raise ConfigError(msg) from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes before it parses them
+        msg = f"{path}: invalid TOML: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})"
+        raise ConfigError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot read: {exc.strerror or exc}"
         raise ConfigError(msg) from None

@@ -367,8 +367,20 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
             raise ConfigError(msg)
         fits[Path(key).as_posix()] = value
     dedupe_cfg = cfg.get("dedupe", {})
+    if not isinstance(dedupe_cfg, dict):
+        msg = f"{where} [dedupe]: expected a table with not_duplicates"
+        raise ConfigError(msg)
+    unknown = set(dedupe_cfg) - {"not_duplicates"}
+    if unknown:  # a threshold here would otherwise be ignored without a word
+        msg = (f"{where} [dedupe]: unknown key(s) {', '.join(sorted(unknown))}; expected not_duplicates "
+               "(near-duplicate thresholds belong in a preset's [dedupe] table)")
+        raise ConfigError(msg)
+    listed = dedupe_cfg.get("not_duplicates", [])
+    if not isinstance(listed, list):
+        msg = f"{where} [dedupe].not_duplicates: expected a list of path pairs"
+        raise ConfigError(msg)
     pairs: set[frozenset[str]] = set()
-    for pair in dedupe_cfg.get("not_duplicates", []) if isinstance(dedupe_cfg, dict) else []:
+    for pair in listed:
         if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
             msg = f"{where} [dedupe].not_duplicates: each entry must be a pair of paths, got {pair!r}"
             raise ConfigError(msg)

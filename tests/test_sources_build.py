@@ -159,6 +159,28 @@ def test_assets_toml_language_that_is_not_a_tag_builds_no_path(table: str, make_
         build(root, out=tmp_path / "out")
 
 
+@pytest.mark.parametrize(("toml", "needle"), [
+    ("[dedupe]\nstructure_threshold = 80\n", "unknown key(s) structure_threshold; expected not_duplicates"),
+    ("dedupe = 3\n", "[dedupe]: expected a table"),
+    ('[dedupe]\nnot_duplicates = "a.png"\n', "expected a list of path pairs"),
+])
+def test_an_assets_toml_dedupe_table_says_what_it_cannot_use(toml: str, needle: str, make_project, tmp_path: Path) -> None:
+    """A threshold put in assets.toml (it belongs in a preset) was ignored without a word."""
+    root = make_project(toml=toml)
+    with pytest.raises(ConfigError) as info:
+        build(root, out=tmp_path / "out")
+    assert needle in str(info.value)
+
+
+def test_an_assets_toml_that_is_not_utf8_is_a_config_error(make_project, tmp_path: Path) -> None:
+    """It was an internal error (UnicodeDecodeError out of tomllib)."""
+    root = make_project()
+    (root / "assets.toml").write_bytes(b'preset = "caf\xe9"\n')  # Latin-1, from an old editor
+    r = run("build", str(root), "-o", str(tmp_path / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "assets.toml: invalid TOML: not UTF-8 text (byte 13 is 0xe9)" in r.stderr
+
+
 def test_out_inside_a_source_folder_is_refused(make_project, tmp_path: Path) -> None:
     toml = '[thumbnails]\nen = ["art/share/en/*.png"]\n'
     root = make_project(toml=toml)
