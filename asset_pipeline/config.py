@@ -270,6 +270,9 @@ class RenderSettings:
         if not 1.0 <= self.reducing_gap <= 4.0:
             msg = f"render.reducing_gap must be within 1-4, not {self.reducing_gap}"
             raise ValueError(msg)
+        if self.max_pixels < 1:  # else every source fails as "over the limit of -0 megapixels"
+            msg = f"render.max_pixels must be a positive number of pixels, not {self.max_pixels}"
+            raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -290,3 +290,14 @@ def test_fit_is_configurable_per_asset(make_project, tmp_path: Path) -> None:
         icon = np.asarray(im.convert("RGB")).astype(float)
     assert icon[:, 600:].std() > 30  # the busy subject at the right is in the attention crop
     assert {f.code for f in result.findings if f.source == "icon.png"} >= {"cover_crop"}
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_a_preset_pixel_limit_below_one_is_a_config_error(value: int, make_project, tmp_path: Path) -> None:
+    """It was taken, and then every source failed as "over the limit of -0 megapixels"."""
+    from asset_pipeline.config import load_preset
+
+    preset = tmp_path / "mine.toml"
+    preset.write_text(f"[render]\nmax_pixels = {value}\n")
+    with pytest.raises(ConfigError, match=f"render.max_pixels must be a positive number of pixels, not {value}"):
+        load_preset(preset)
