@@ -293,7 +293,7 @@ def test_fit_is_configurable_per_asset(make_project, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value", [0, -1])
-def test_a_preset_pixel_limit_below_one_is_a_config_error(value: int, make_project, tmp_path: Path) -> None:
+def test_a_preset_pixel_limit_below_one_is_a_config_error(value: int, tmp_path: Path) -> None:
     """It was taken, and then every source failed as "over the limit of -0 megapixels"."""
     from asset_pipeline.config import load_preset
 
