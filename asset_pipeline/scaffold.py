@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, OutputError
 
 ASSETS_TOML = '''# asset-pipeline project settings. Everything here is optional: by convention the icon is
 # icon.<ext> and thumbnails are thumbnails/<language>/*.
@@ -35,14 +35,22 @@ def scaffold(directory: Path) -> list[str]:
     if directory.exists() and not directory.is_dir():
         msg = f"{directory}: exists and is not a folder"
         raise ConfigError(msg)
+    above = next((a for a in directory.absolute().parents if a.exists()), None)
+    if above is not None and not above.is_dir():
+        msg = f"{directory}: cannot be made: {above} is a file, not a folder"
+        raise ConfigError(msg)
     made = []
-    (directory / "thumbnails" / "en").mkdir(parents=True, exist_ok=True)
-    made.append(f"{directory / 'thumbnails' / 'en'}/: put up to 3 English thumbnails here (any size; 360x360 is made)")
     toml = directory / "assets.toml"
-    if toml.exists():
-        made.append(f"{toml}: exists, left alone")
-    else:
-        toml.write_text(ASSETS_TOML, encoding="utf-8")
-        made.append(f"{toml}: written")
+    try:
+        (directory / "thumbnails" / "en").mkdir(parents=True, exist_ok=True)
+        made.append(f"{directory / 'thumbnails' / 'en'}/: put up to 3 English thumbnails here (any size; 360x360 is made)")
+        if toml.exists():
+            made.append(f"{toml}: exists, left alone")
+        else:
+            toml.write_text(ASSETS_TOML, encoding="utf-8")
+            made.append(f"{toml}: written")
+    except OSError as exc:
+        msg = f"{directory}: cannot write the project scaffold: {exc.strerror or exc}"
+        raise OutputError(msg) from None
     made.append(f"{directory}/icon.png: add your icon art (at least 1024x1024), then run `asset-pipeline build {directory}`")
     return made

@@ -78,6 +78,23 @@ def test_init_scaffolds_a_project(tmp_path: Path) -> None:
     assert (tmp_path / "new" / "thumbnails" / "en").is_dir()
 
 
+def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path) -> None:
+    """Both were internal errors (NotADirectoryError, PermissionError) with a traceback in the log."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    r = run("init", str(blocker / "game"))
+    assert r.returncode == 2 and r.stderr.strip() == f"error: {blocker / 'game'}: cannot be made: {blocker} is a file, not a folder"
+    if os.geteuid() == 0:  # root ignores folder modes; /proc refuses everyone a new folder
+        target = Path("/proc/asset-pipeline-test")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        target = locked / "game"
+    r = run("init", str(target))
+    assert r.returncode == 1 and "cannot write the project scaffold" in r.stderr and "internal error" not in r.stderr
+
+
 def test_github_annotations_name_the_file(make_project, tmp_path: Path) -> None:
     root = make_project(thumbnails={"en": {"ok.png": gradient(300, 300), "bad.png": b"GIF89a-broken"}})
     env_run = subprocess.run(
