@@ -132,6 +132,8 @@ def _build(
     lock_timeout: float | None,
     report: bool,
 ) -> BuildResult:
+    if lock_timeout is None:
+        lock_timeout = _lock_timeout_from_env()  # a bad value is found now, not after the whole build
     project = discover(root)
     settings = resolve_settings(project, preset=preset, platform=platform, max_bytes=max_bytes)
     out_path = Path(out) if out is not None else root / "dist"
@@ -216,8 +218,6 @@ def _build(
         stale = compare_tree(out_path, files)
         return BuildResult(out=out_path, manifest=data, files=files, assets=tuple(assets.values()), dropped=tuple(dropped),
                            findings=result_findings, failures=tuple(_unique(failures)), written=False, stale=tuple(stale))
-    if lock_timeout is None:
-        lock_timeout = float(os.environ.get("ASSET_PIPELINE_LOCK_TIMEOUT", LOCK_TIMEOUT_S))
     with locked(out_path, timeout=lock_timeout):
         clean_stale(out_path)
         # an up-to-date bundle is left alone: no rewrite, no new mtimes, no churn
@@ -227,6 +227,20 @@ def _build(
             log.info("built %s: %d files", out_path, len(files))
     return BuildResult(out=out_path, manifest=data, files=files, assets=tuple(assets.values()), dropped=tuple(dropped),
                        findings=result_findings, failures=tuple(_unique(failures)), written=written)
+
+
+def _lock_timeout_from_env() -> float:
+    raw = os.environ.get("ASSET_PIPELINE_LOCK_TIMEOUT")
+    if raw is None:
+        return LOCK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also NaN
+        msg = f"ASSET_PIPELINE_LOCK_TIMEOUT: expected seconds to wait for another build's lock, not {raw!r}"
+        raise ConfigError(msg)
+    return value
 
 
 def _unique(failures: Iterable[Failure]) -> list[Failure]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # under a file, even the clean-up fails
+            tmp.unlink(missing_ok=True)
         msg = f"{path}: cannot write: {exc.strerror or exc}"
         raise OutputError(msg) from None
 

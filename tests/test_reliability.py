@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from asset_pipeline.bundle import locked
-from asset_pipeline.errors import OutputError
+from asset_pipeline.errors import ConfigError, OutputError
 from asset_pipeline.pipeline import build
 from conftest import gradient
 
@@ -219,3 +219,15 @@ def test_hashes_made_ahead_on_threads_are_checked_against_the_file_when_used(mak
         assert hash_file(b) == _hash_bytes(b)
     finally:
         project_mod._early.clear()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan"])
+def test_a_bad_lock_timeout_in_the_environment_is_a_config_error_at_once(value: str, make_project, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was float()'s ValueError, an internal error, and only after every source was encoded."""
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400)}})
+    monkeypatch.setenv("ASSET_PIPELINE_LOCK_TIMEOUT", value)
+    cache = tmp_path / "cache"
+    with pytest.raises(ConfigError, match="ASSET_PIPELINE_LOCK_TIMEOUT: expected seconds"):
+        build(root, out=tmp_path / "out", cache_dir=cache, jobs=1)
+    assert not list(cache.rglob("*.bin"))  # refused before any encode

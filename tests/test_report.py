@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from conftest import gradient
 from PIL import Image
@@ -288,3 +289,14 @@ def test_report_on_something_that_is_not_a_bundle(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert res.exit_code == 1 and "manifest schema" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_contact_sheet_path_under_a_file_is_one_line(tmp_path: Path) -> None:
+    """The failed write's own clean-up raised NotADirectoryError: an internal error."""
+    from asset_pipeline.errors import OutputError
+    from asset_pipeline.report_cli import _write_atomic
+
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="sheet.png: cannot write"):
+        _write_atomic(blocker / "sheet.png", b"png bytes")
