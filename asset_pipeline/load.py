@@ -183,7 +183,7 @@ def _open(source: SourceFile) -> Image.Image:
     except UnidentifiedImageError:
         raise UnreadableImage(rel, sniff(head) or "not a recognised image format") from None
     except Exception as exc:  # Pillow raises many types on hostile headers
-        raise UnreadableImage(rel, sniff(head) or f"corrupt image header ({_short(exc)})") from None
+        raise UnreadableImage(rel, _metadata_bomb(exc) or sniff(head) or f"corrupt image header ({_short(exc)})") from None
 
 
 @contextlib.contextmanager
@@ -202,6 +202,16 @@ def _pillow_pixel_limit(limit: int | None) -> Iterator[None]:
         yield
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+def _metadata_bomb(exc: BaseException) -> str | None:
+    """The reason for Pillow's refusal to inflate a PNG's text or ICC chunk past its limits
+    (a decompression bomb, or an editor's bloated metadata): not a damaged header."""
+    text = str(exc)
+    if isinstance(exc, ValueError) and ("MAX_TEXT_CHUNK" in text or "text chunks" in text):
+        return ("a metadata chunk (text or ICC profile) inflates past the 1 MB safety limit; "
+                "re-export the image without that metadata")
+    return None
 
 
 def _short(exc: BaseException) -> str:
@@ -459,7 +469,7 @@ def load_image(
             raise ImageTooLarge(source.rel, _short(exc)) from None
         except Exception as exc:  # hostile or damaged data: Pillow's plugins raise many types
             log.debug("decoding %s failed", source.rel, exc_info=True)
-            raise UnreadableImage(source.rel, f"truncated or corrupt image data ({_short(exc)})") from None
+            raise UnreadableImage(source.rel, _metadata_bomb(exc) or f"truncated or corrupt image data ({_short(exc)})") from None
         finally:
             opened.close()  # the normalized copy lives on; the file handle and full image do not
 

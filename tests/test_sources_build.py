@@ -30,6 +30,18 @@ def fast_png(tmp_path: Path) -> str:
     return str(path)
 
 
+def _with_big_text(im: Image.Image) -> bytes:
+    """A PNG whose compressed text chunk inflates to 1.5 MB: Pillow refuses it at open (it was
+    reported as "a PNG file whose header is damaged")."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "A" * 1_500_000, zip=True)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
 BAD_FILES = {
     "zero.png": b"",
     "truncated.png": lambda: encoded(gradient(400, 300, seed=5), "PNG")[:3000],
@@ -39,12 +51,13 @@ BAD_FILES = {
     "phone.heic": rawimages.heic_head,
     "bomb.png": rawimages.png_bomb,
     "noise.jpg": lambda: np.random.default_rng(2).integers(0, 256, 3000).astype(np.uint8).tobytes(),
+    "bloated xmp.png": lambda: _with_big_text(gradient(300, 300, seed=7)),
 }
 REASONS = {
     "zero.png": "empty file", "truncated.png": "truncated", "truncated.jpg": "truncated", "page.png": "HTML",
     "vector.svg": "SVG", "phone.heic": "HEIC", "bomb.png": "megapixels", "noise.jpg": "not a recognised image format",
     "outside.png": "symlink leads outside the project", "pipe.png": "not a regular file",
-    "loop.png": "symlink loop",
+    "loop.png": "symlink loop", "bloated xmp.png": "metadata chunk (text or ICC profile) inflates past the 1 MB safety limit",
 }
 
 
