@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,8 +47,15 @@ def info(message: str) -> None:
     click.echo(_one_line(message), err=True)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    # a file name that is not UTF-8 reaches us with lone surrogates in it: as JSON escapes the
+    # output stays valid UTF-8 (raw, they came out as the name's stray bytes) and still decodes
+    # back to the same name
+    click.echo(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def console() -> Any:

@@ -142,3 +142,26 @@ def test_a_closed_stdout_pipe_stops_the_command_quietly() -> None:
         code = proc.wait(timeout=60)
     assert code == 141
     assert err == ""
+
+
+def test_json_output_stays_utf8_with_a_file_name_that_is_not(tmp_path: Path) -> None:
+    """A Latin-1 file name reached stdout as its raw byte, so `dedupe --json` was not UTF-8 and no
+    JSON reader took it. Lone surrogates are now JSON escapes that decode back to the name."""
+    folder = tmp_path / "art"
+    folder.mkdir()
+    odd = os.fsdecode(b"caf\xe9.png")
+    gradient(300, 300, seed=1).save(folder / odd, "PNG")
+    gradient(300, 300, seed=1).save(folder / "plain.png")  # the same art: one cluster names both
+    r = subprocess.run([sys.executable, "-m", "asset_pipeline", "dedupe", str(folder), "--json"], capture_output=True,
+                       env={**os.environ, "CI": "true"}, timeout=300)
+    data = json.loads(r.stdout.decode("utf-8"))  # strict: a raw 0xe9 byte fails here
+
+    def strings(v: object) -> list[str]:
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, dict):
+            return [s for x in v.values() for s in strings(x)]
+        return [s for x in v for s in strings(x)] if isinstance(v, list) else []
+
+    names = {Path(s).name for s in strings(data) if s.endswith(".png")}
+    assert "plain.png" in names and odd in names  # the escape decodes back to the name's bytes
