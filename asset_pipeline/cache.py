@@ -46,6 +46,11 @@ def make_key(kind: str, **parts: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _check(meta: dict[str, Any]) -> str:
+    """sha256 of an entry's fields: with `_sha256` of its data, what makes a damaged entry a miss."""
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+
+
 class Cache:
     """A folder of `<key>.json` (+ `<key>.bin`) entries, sharded by the key's first two hex digits."""
 
@@ -61,6 +66,8 @@ class Cache:
             return None
         try:
             meta = json.loads(self._path(key, ".json").read_text("utf-8"))
+            if not isinstance(meta, dict) or meta.pop("_check", None) != _check(meta):
+                return None  # damaged or edited: every reader may take the fields as written
             data = None
             if meta.get("_has_data"):
                 data = self._path(key, ".bin").read_bytes()
@@ -81,6 +88,7 @@ class Cache:
                 meta["_has_data"] = True
                 meta["_sha256"] = hashlib.sha256(data).hexdigest()
                 self._write(self._path(key, ".bin"), data)
+            meta["_check"] = _check(meta)
             self._write(self._path(key, ".json"), json.dumps(meta, sort_keys=True).encode())
         except OSError:
             pass  # a read-only or full cache folder costs speed, never the build

@@ -231,3 +231,28 @@ def test_a_bad_lock_timeout_in_the_environment_is_a_config_error_at_once(value: 
     with pytest.raises(ConfigError, match="ASSET_PIPELINE_LOCK_TIMEOUT: expected seconds"):
         build(root, out=tmp_path / "out", cache_dir=cache, jobs=1)
     assert not list(cache.rglob("*.bin"))  # refused before any encode
+
+
+def test_a_cache_entry_damaged_or_edited_is_a_miss_never_a_crash(make_project, tmp_path: Path) -> None:
+    """Valid JSON with the wrong fields (`{"x": 1}`, a width of "abc", a list) reached the readers
+    as written: KeyError 'width', an internal error. Each entry now carries a checksum of its
+    fields, so anything but what was written is a miss and is made again."""
+    import json
+
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400), "b.png": gradient(400, 400, seed=5)}})
+    cache = tmp_path / "cache"
+    build(root, out=tmp_path / "first", cache_dir=cache, jobs=1)
+    entries = [p for p in cache.rglob("*.json") if p.name != "file-hashes.json"]
+    assert entries
+    for i, p in enumerate(entries):
+        meta = json.loads(p.read_text())
+        if i % 3 == 0:
+            p.write_text('{"x": 1}')
+        elif i % 3 == 1:
+            p.write_text(json.dumps({**meta, "width": "abc", "value": 5}))
+        else:
+            p.write_text("[1, 2]")
+    build(root, out=tmp_path / "again", cache_dir=cache, jobs=1)
+    first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
+    again = {p.relative_to(tmp_path / "again"): p.read_bytes() for p in (tmp_path / "again").rglob("*") if p.is_file()}
+    assert again == first
