@@ -212,8 +212,21 @@ def _expand(root: Path, patterns: list[str] | str, where: str) -> list[Path]:
         if not matches:
             msg = f"{where}: {pat!r} matches no file"
             raise ConfigError(msg)
+        if not files:
+            msg = f"{where}: {pat!r} matches only folders, no image file (for a folder's images: '{pat.rstrip('/')}/*')"
+            raise ConfigError(msg)
         out.extend(p for p in files if not is_hidden(p) and p not in out)
     return out
+
+
+def _expand_one(root: Path, pattern: list[str] | str, where: str) -> Path:
+    """The one file an icon setting names (a glob must match exactly one)."""
+    paths = _expand(root, pattern, where)
+    if len(paths) != 1:
+        names = ", ".join(_rel(root, p) for p in paths[:4]) + (", ..." if len(paths) > 4 else "")
+        msg = f"{where}: an icon is one file, but this matches {len(paths)}: {names}" if paths else f"{where}: matches no file"
+        raise ConfigError(msg)
+    return paths[0]
 
 
 def _check_lang(tag: str, where: str) -> str:
@@ -273,7 +286,7 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
 
     # icon (en)
     if icon_src:
-        icon_paths = _expand(root, icon_src, f"{where} [icon].source")
+        icon_paths = [_expand_one(root, icon_src, f"{where} [icon].source")]
     else:
         icon_paths = sorted((p for p in root.glob("icon.*") if p.is_file() and not is_hidden(p)), key=lambda p: natural_key(p.name))
         if not icon_paths:
@@ -306,8 +319,7 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
         raise ConfigError(msg)
     for key, value in icons_cfg.items():
         tag = _check_lang(key, f"{where} [icons]")
-        paths = _expand(root, value, f"{where} [icons].{key}")
-        src = _source(root, paths[0], problems)
+        src = _source(root, _expand_one(root, value, f"{where} [icons].{key}"), problems)
         if src is not None:
             icons[tag] = src
 

@@ -314,3 +314,17 @@ def test_a_preset_pixel_limit_below_one_is_a_config_error(value: int, tmp_path: 
     preset.write_text(f"[render]\nmax_pixels = {value}\n")
     with pytest.raises(ConfigError, match=f"render.max_pixels must be a positive number of pixels, not {value}"):
         load_preset(preset)
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    ('[icons]\nja = "thumbnails"\n', "matches only folders, no image file (for a folder's images: 'thumbnails/*')"),
+    ('[thumbnails]\nen = ["thumbnails/en"]\n', "matches only folders"),
+    ('[icon]\nsource = "thumbnails/en/*.png"\n', "an icon is one file, but this matches 2: thumbnails/en/a.png, thumbnails/en/b.png"),
+])
+def test_an_assets_toml_path_that_names_no_single_file_says_so(toml: str, needle: str, make_project, tmp_path: Path) -> None:
+    """A folder for an icon was IndexError (an internal error); a folder for thumbnails left the
+    language without candidates, silently; a glob for the icon took its first match."""
+    root = make_project(toml=toml, thumbnails={"en": {"a.png": gradient(300, 300), "b.png": gradient(300, 300, seed=2)}})
+    with pytest.raises(ConfigError) as info:
+        build(root, out=tmp_path / "out")
+    assert needle in str(info.value)
