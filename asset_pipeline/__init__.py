@@ -10,9 +10,14 @@ Names are imported on first use, so `import asset_pipeline` (and the CLI's --hel
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 __version__ = "0.1.0"
+
+# a library's records go where its caller's logging sends them; none configured (the CLI's in-
+# process jobs, a script), they must not reach stderr through logging's last-resort handler
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _EXPORTS = {
     "AssetError": "errors",

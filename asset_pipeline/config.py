@@ -318,6 +318,7 @@ def list_presets() -> list[Preset]:
 # The art checks of lint.py (issue 9) and the levels a profile's [lint] table may give them.
 LINT_CODES = ("rounded_corners", "transparent_corners", "qr_code", "barcode", "blur", "upscaled", "safe_area")
 LINT_LEVELS = ("warning", "error", "off")
+MAX_TARGET_SIDE = 8192  # a profile's asset sides; jpegli's own limit is 65535
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -333,6 +334,9 @@ class AssetRule:
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.max_bytes <= 0 or self.max_count <= 0:
             msg = "width, height, max_bytes and max_count must be positive"
+            raise ValueError(msg)
+        if max(self.width, self.height) > MAX_TARGET_SIDE:  # else found by an encoder mid-build, at gigabytes
+            msg = f"width and height must be at most {MAX_TARGET_SIDE} px (store assets are a few thousand at most)"
             raise ValueError(msg)
         bad = [f for f in self.formats if f not in ("JPEG", "PNG", "BMP")]
         if bad:

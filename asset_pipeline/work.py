@@ -218,6 +218,9 @@ def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | 
     except AssetError as exc:
         return Failure(source=exc.source, reason=exc.reason, kind=exc.reason_code)
     except Exception as exc:
+        from .logs import setup_logging
+
+        setup_logging(deferred=True)  # the traceback goes to the log file (opened now), never to stderr
         log.exception("unexpected error on %s", job.source.rel)
         return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
 

@@ -159,3 +159,16 @@ def test_the_newer_profile_chosen_in_assets_toml_builds_and_checks(make_project,
         assert im.size == (600, 600)
     assert check_bundle(out).problems == ()  # checked against the bundle's own profile
     assert any("exactly 1024x1024" in p for p in check_bundle(out, platform="tiktok-minis").problems)
+
+
+def test_a_profile_asset_side_past_8192_is_a_config_error(tmp_path: Path) -> None:
+    """A 100000 px icon target was taken: the build then used 1 GB and failed in jpegli
+    ("Input image too big") on every source, each as an internal error."""
+    from asset_pipeline.config import load_profile
+    from asset_pipeline.errors import ConfigError
+
+    text = (Path(__file__).resolve().parent.parent / "presets" / "platforms" / "tiktok-minis.toml").read_text()
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text.replace("width = 1024", "width = 100000", 1))
+    with pytest.raises(ConfigError, match="width and height must be at most 8192 px"):
+        load_profile(mine)

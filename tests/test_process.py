@@ -246,3 +246,31 @@ def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path:
     """, tmp_path / "log")
     worker, fixed = (int(v) for v in out.split())
     assert worker < 0.6 * fixed, (worker, fixed)
+
+
+def test_an_unexpected_encode_error_in_process_goes_to_the_log_not_stderr(tmp_path: Path) -> None:
+    """With one job the encodes run in the CLI's own process, which had no log handler: logging's
+    last-resort handler printed the traceback on stderr. Now the record opens the log file."""
+    script = textwrap.dedent("""
+        import io
+        from pathlib import Path
+        from PIL import Image
+        from asset_pipeline.config import load_preset
+        from asset_pipeline.records import RenderSpec, SourceFile
+        from asset_pipeline.work import RenderJob, _guarded
+
+        src = SourceFile(path=Path("x.png"), rel="art/x.png", sha256="0" * 64, size=1)
+        spec = RenderSpec(role="icon", width=8, height=8, fit="cover", background=(255, 255, 255),
+                          formats=("PNG",), max_bytes=1000)
+        job = RenderJob(source=src, spec=spec, stem="icon", preset=load_preset("fast"), cache_root=None)
+        # a real library failure that is no AssetError: Pillow asked for a format it does not have
+        res = _guarded(job, lambda: Image.new("RGB", (8, 8)).save(io.BytesIO(), "NO-SUCH-FORMAT"))
+        print(res.kind, res.reason)
+    """)
+    env = {"ASSET_PIPELINE_LOG_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("encode_failed internal error: KeyError")
+    assert r.stderr == ""
+    logged = (tmp_path / "asset-pipeline.log").read_text()
+    assert "unexpected error on art/x.png" in logged and "Traceback" in logged
