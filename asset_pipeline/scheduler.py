@@ -22,6 +22,7 @@ from .project import Project
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
 from .selection import select_language
 from .work import (
+    DecodePlan,
     Failure,
     Pixels,
     Prepared,
@@ -30,7 +31,7 @@ from .work import (
     RenderJob,
     cached_asset,
     cached_probe,
-    decode_side,
+    decode_plan,
     encode,
     for_job,
     make_preview,
@@ -188,6 +189,7 @@ class Work:
     _waiting: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # language -> contents not probed yet
     _langs_of: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # content -> unresolved languages
     _encoding: set[Key] = dataclasses.field(default_factory=set)
+    _plans: dict[str, DecodePlan] = dataclasses.field(default_factory=dict)  # content -> how every task decodes it
     _futures: dict[Future[Any], tuple[str, Any]] = dataclasses.field(default_factory=dict)
     _progress: Progress | None = None
     _decodes: int = 0  # prepare tasks started
@@ -218,10 +220,11 @@ class Work:
         for sha, src in first.items():
             # the decode size depends on every size this content is needed at, not on what is
             # cached, so its fingerprint's cache key is stable
-            side = decode_side(tuple(icon_specs.get(sha, set()) | thumb_specs.get(sha, set())), self.preset)
+            uses = tuple(sorted(icon_specs.get(sha, set()) | thumb_specs.get(sha, set()), key=_spec_order))
+            plan = self._plans[sha] = decode_plan(uses, self.preset)
             need_probe = False
             if sha in thumb_specs:
-                hit = cached_probe(src, self.preset.render.max_pixels, side, self.cache)
+                hit = cached_probe(src, self.preset.render.max_pixels, plan, self.cache)
                 if hit is None:
                     need_probe = True
                 else:
@@ -230,7 +233,7 @@ class Work:
             if not need_probe and not todo_enc:
                 continue
             todo_ren = tuple(sorted((s for s in thumb_specs.get(sha, ()) if (sha, s) not in self.ready), key=_spec_order))
-            tasks.append(PrepareTask(source=src, encode=todo_enc, render=todo_ren, decode_side=side,
+            tasks.append(PrepareTask(source=src, encode=todo_enc, render=todo_ren, decode=plan,
                                      need_probe=need_probe, preset=self.preset, cache_root=self.cache_root))
         if len(tasks) > 1:
             tasks.sort(key=lambda t: -_decode_cost(t.source))
@@ -309,7 +312,8 @@ class Work:
                 continue
             self._encoding.add(key)
             job = self._job(probe.source, key[1])
-            self._futures[pool.submit(encode, (job, self._pixels.pop(key, None)))] = ("encode", key)
+            pixels = self._pixels.pop(key, None)
+            self._futures[pool.submit(encode, (job, pixels, self._plans[key[0]]))] = ("encode", key)
         if self.previews:
             self._start_previews(self.dropped[before:], pool)
         for cand_lang, src in self.candidates:  # pixels no other language may still keep can go

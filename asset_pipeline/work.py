@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import manifest as mf
 from .cache import Cache, make_key
@@ -81,7 +81,7 @@ class PrepareTask:
     source: SourceFile
     encode: tuple[RenderSpec, ...]  # renditions that ship whatever dedupe decides: encoded here
     render: tuple[RenderSpec, ...]  # renditions waiting for dedupe: sent back as pixels
-    decode_side: int  # what the decode keeps (part of the probe's cache key)
+    decode: DecodePlan
     need_probe: bool
     preset: Preset
     cache_root: str | None
@@ -112,6 +112,24 @@ def decode_side(specs: tuple[RenderSpec, ...], preset: Preset) -> int:
                 for s in specs), default=PROBE_SIDE)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodePlan:
+    """How one content is decoded, made from every output it is needed for (never from which of
+    them are cached), so every decode of it, in whichever build or task, gives the same pixels."""
+
+    side: int  # see decode_side; part of the probe's cache key
+    fit_side: Literal["short", "long"]  # which side must stay >= `side`: the long one for contain
+    packed: bool  # a large JPEG may stay at 3 bytes a pixel (the linear-light render reads bands)
+
+
+def decode_plan(specs: tuple[RenderSpec, ...], preset: Preset) -> DecodePlan:
+    return DecodePlan(
+        side=decode_side(specs, preset),
+        fit_side="long" if any(s.fit == "contain" for s in specs) else "short",
+        packed=preset.render.linear_light and all(s.fit != "attention" for s in specs),
+    )
+
+
 def _cache(root: str | None) -> Cache:
     return Cache(Path(root) if root else None)
 
@@ -119,25 +137,23 @@ def _cache(root: str | None) -> Cache:
 # --- probes -------------------------------------------------------------------------------
 
 
-def probe_key(source: SourceFile, max_pixels: int, side: int) -> str:
-    return make_key("probe", sha256=source.sha256, side=side, max_pixels=max_pixels, fingerprint=FINGERPRINT_VERSION)
+def probe_key(source: SourceFile, max_pixels: int, plan: DecodePlan) -> str:
+    return make_key("probe", sha256=source.sha256, side=plan.side, fit_side=plan.fit_side, max_pixels=max_pixels,
+                    fingerprint=FINGERPRINT_VERSION)
 
 
-def cached_probe(source: SourceFile, max_pixels: int, side: int, cache: Cache) -> Probe | None:
-    hit = cache.get(probe_key(source, max_pixels, side))
+def cached_probe(source: SourceFile, max_pixels: int, plan: DecodePlan, cache: Cache) -> Probe | None:
+    hit = cache.get(probe_key(source, max_pixels, plan))
     if hit is None:
         return None
     meta, _ = hit
     return Probe(source=source, width=meta["width"], height=meta["height"], fingerprint=Fingerprint(**meta["fingerprint"]))
 
 
-def _load(source: SourceFile, specs: tuple[RenderSpec, ...], side: int, preset: Preset) -> LoadedImage:
+def _load(source: SourceFile, plan: DecodePlan, preset: Preset) -> LoadedImage:
     from .load import load_image
 
-    fit_side = "long" if any(s.fit == "contain" for s in specs) else "short"
-    # the linear-light render reads a source a band at a time: a large JPEG can stay packed
-    packed = preset.render.linear_light and all(s.fit != "attention" for s in specs)
-    return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(fit_side, side), packed=packed)
+    return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(plan.fit_side, plan.side), packed=plan.packed)
 
 
 def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
@@ -159,7 +175,7 @@ def prepare(task: PrepareTask) -> Prepared | Failure:
 def _prepare(task: PrepareTask) -> Prepared | Failure:
     src = task.source
     try:
-        loaded = _load(src, task.encode + task.render, task.decode_side, task.preset)
+        loaded = _load(src, task.decode, task.preset)
         probe = None
         if task.need_probe:
             from .dedupe import fingerprint
@@ -167,7 +183,7 @@ def _prepare(task: PrepareTask) -> Prepared | Failure:
             fp = fingerprint(loaded.image)
             probe = Probe(source=src, width=loaded.width, height=loaded.height, fingerprint=fp)
             _cache(task.cache_root).put(
-                probe_key(src, task.preset.render.max_pixels, task.decode_side),
+                probe_key(src, task.preset.render.max_pixels, task.decode),
                 {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)},
             )
         renders = {spec: _render(loaded, spec, task.preset) for spec in task.encode + task.render}
@@ -225,13 +241,19 @@ def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | 
         return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
 
 
-def encode(args: tuple[RenderJob, Pixels | None]) -> EncodedAsset | Failure:
-    """Encode one rendition dedupe kept: from the pixels `prepare` made, or from a fresh decode."""
-    job, pixels = args
+def encode(args: tuple[RenderJob, Pixels | None, DecodePlan]) -> EncodedAsset | Failure:
+    """Encode one rendition dedupe kept: from the pixels `prepare` made, or from a fresh decode.
+
+    The fresh decode follows the content's plan, as `prepare` does, so its pixels are the ones a
+    cold build renders: decoded for this output alone, a thumbnail of art that is also an icon
+    came out of a smaller decode, in other bytes, once its probe came from the cache, and the
+    bundle then depended on the cache's history.
+    """
+    job, pixels, plan = args
 
     def run() -> EncodedAsset:
         if pixels is None:
-            loaded = _load(job.source, (job.spec,), decode_side((job.spec,), job.preset), job.preset)
+            loaded = _load(job.source, plan, job.preset)
             r = _render(loaded, job.spec, job.preset)
             return encode_image(job, r.image, has_alpha=r.has_alpha, upstream=loaded.findings + r.findings)
         return encode_image(job, pixels.image(), has_alpha=pixels.has_alpha, upstream=pixels.findings)

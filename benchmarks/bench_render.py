@@ -65,7 +65,7 @@ def main() -> None:
         src = SourceFile(path=path, rel=path.name, sha256="", size=path.stat().st_size)
         specs = tuple(RenderSpec(role="icon", width=s, height=s, fit="cover", background=(255, 255, 255),
                                  formats=("JPEG", "PNG"), max_bytes=5_000_000) for s in (1024, 360))
-        loaded = work._load(src, specs, work.decode_side(specs, preset), preset)
+        loaded = work._load(src, work.decode_plan(specs, preset), preset)
         im = as_image(loaded.image)  # the reference needs Pillow's layout; the project renders what a build holds
         w, h = im.size
         for spec in specs:

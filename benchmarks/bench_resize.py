@@ -49,7 +49,7 @@ CHILD = textwrap.dedent("""
     from asset_pipeline.load import load_image
     from asset_pipeline.records import RenderSpec, SourceFile
     from asset_pipeline.render import render, resize
-    from asset_pipeline.work import decode_side
+    from asset_pipeline.work import decode_plan
 
     method, src, out, repeat, side = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     spec = RenderSpec(role="icon", width=side, height=side, fit="cover", background=(255, 255, 255), formats=("PNG",), max_bytes=5_000_000)
@@ -70,7 +70,8 @@ CHILD = textwrap.dedent("""
         # what a build does: shrink on load to the preset's reducing_gap (balanced: linear light,
         # 1.35x; fast: gamma space, 1.0x), then render
         preset = load_preset("balanced" if method == "project" else "fast")
-        loaded = load_image(source, shrink_to=("short", decode_side((spec,), preset)), packed=preset.render.linear_light)
+        plan = decode_plan((spec,), preset)
+        loaded = load_image(source, shrink_to=(plan.fit_side, plan.side), packed=plan.packed)
         return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap).image
 
     def status(key):

@@ -57,8 +57,8 @@ def ours(proj: Path, preset_name: str, repeat: int) -> dict[str, float]:
 
         for _lang, sources in sorted(project.thumbnails.items()):
             src = sources[0]
-            side = work.decode_side(tuple(specs), preset)
-            loaded = timed("load", lambda src=src, side=side: work._load(src, tuple(specs), side, preset))
+            plan = work.decode_plan(tuple(specs), preset)
+            loaded = timed("load", lambda src=src, plan=plan: work._load(src, plan, preset))
             timed("fingerprint", lambda loaded=loaded: fingerprint(loaded.image))
             for spec in specs:
                 r = timed(f"render {spec.width}", lambda loaded=loaded, spec=spec: work._render(loaded, spec, preset))

@@ -161,7 +161,7 @@ def test_a_workers_tasks_import_nothing_the_main_process_could_have(tmp_path: Pa
             assert isinstance(res, work.Prepared), res
             for spec, px in res.renditions.items():
                 job = work.RenderJob(source=task.source, spec=spec, stem="t", preset=task.preset, cache_root=None)
-                assert not isinstance(work.encode((job, px)), work.Failure)
+                assert not isinstance(work.encode((job, px, task.decode)), work.Failure)
             return sorted(set(sys.modules) - before)
     """))
     out = run(f"""
@@ -190,7 +190,7 @@ def test_a_workers_tasks_import_nothing_the_main_process_could_have(tmp_path: Pa
             icon, thumb = (RenderSpec(role=r, width=s, height=s, fit="cover", background=(255, 255, 255),
                                       formats=("JPEG", "PNG"), max_bytes=5_000_000) for r, s in (("icon", 1024), ("thumbnail", 360)))
             tasks.append(work.PrepareTask(source=src, encode=(icon,), render=(thumb,), need_probe=True, preset=preset,
-                                          decode_side=work.decode_side((icon, thumb), preset), cache_root=None))
+                                          decode=work.decode_plan((icon, thumb), preset), cache_root=None))
         pool = Pool(2)
         try:
             print([pool.submit(probe_tasks.new_modules, t).result() for t in tasks])

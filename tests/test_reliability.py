@@ -256,3 +256,30 @@ def test_a_cache_entry_damaged_or_edited_is_a_miss_never_a_crash(make_project, t
     first = {p.relative_to(tmp_path / "first"): p.read_bytes() for p in (tmp_path / "first").rglob("*") if p.is_file()}
     again = {p.relative_to(tmp_path / "again"): p.read_bytes() for p in (tmp_path / "again").rglob("*") if p.is_file()}
     assert again == first
+
+
+@pytest.mark.parametrize("icon_fit", ["cover", "contain"])
+def test_an_incremental_bundle_is_the_cold_bundle_when_a_cached_candidate_comes_in(icon_fit: str, make_project,
+                                                                                     tmp_path: Path) -> None:
+    """The icon's art is also the 4th thumbnail candidate: dropped over the limit of 3, it is
+    fingerprinted (and its probe cached) but not encoded. Remove a shot and it is kept: its
+    encode then decoded it for the 360 alone (a smaller decode, and "short" where the icon's
+    contain wants "long") while a cold build decodes it once for both, so the same inputs gave
+    two bundles, depending on the cache's history, and `build --check` would call one stale."""
+    def art(seed: int, w: int = 2000, h: int = 1600) -> Image.Image:
+        small = np.random.default_rng(seed).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+        return Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC)
+
+    shots = {f"{i} shot.png": art(10 + i) for i in (1, 2, 3)}
+    root = make_project(icon=art(1), toml=f'[icon]\nfit = "{icon_fit}"\n', thumbnails={"en": {**shots, "4 key art.png": art(1)}})
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    first = build(root, out=out, cache_dir=cache, jobs=1)
+    assert [d.source for d in first.dropped] == ["thumbnails/en/4 key art.png"]
+    (root / "thumbnails" / "en" / "3 shot.png").unlink()
+    build(root, out=out, cache_dir=cache, jobs=1)
+    build(root, out=tmp_path / "cold", use_cache=False, jobs=1)
+
+    def tree(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    assert tree(out) == tree(tmp_path / "cold")
