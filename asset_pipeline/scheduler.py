@@ -47,6 +47,10 @@ Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
 R = TypeVar("R")
 Key = tuple[str, RenderSpec]  # (content sha256, spec): what one encoding is made of
+# Thumbnail renditions waiting for their language's dedupe are held up to this many bytes (80
+# of 360x360 RGB); the rest are dropped and, if kept, decoded and rendered again, to the same
+# pixels (one DecodePlan per content). 300 candidates in one language held 117 MB before.
+HELD_PIXELS_MAX = 32 << 20
 
 
 # what a task imports: loaded once here before the fork, the workers share it (with fork) instead
@@ -186,6 +190,7 @@ class Work:
 
     # in flight
     _pixels: dict[Key, Pixels] = dataclasses.field(default_factory=dict)
+    _held: int = 0  # bytes in _pixels
     _waiting: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # language -> contents not probed yet
     _langs_of: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # content -> unresolved languages
     _encoding: set[Key] = dataclasses.field(default_factory=set)
@@ -249,7 +254,7 @@ class Work:
         if progress:
             progress("decode", 0, len(tasks))
         for task in tasks:
-            self._futures[pool.submit(prepare, task)] = ("prepare", task)
+            self._track(pool.submit(prepare, task), "prepare", task, pool)
         for lang in self.project.languages:
             if lang not in self._waiting and lang not in self.kept:
                 self._resolve(lang, pool)
@@ -258,6 +263,14 @@ class Work:
             for fut in finished:
                 kind, ref = self._futures.pop(fut)
                 self._finish(kind, ref, fut.result(), pool)
+
+    def _track(self, fut: Future[Any], kind: str, ref: Any, pool: Pool) -> None:
+        """Follow a submitted task; one run in this process (one job) is finished at once, so its
+        pixels go to dedupe and out again instead of every candidate's waiting in its future."""
+        if pool.jobs <= 1 and fut.done():
+            self._finish(kind, ref, fut.result(), pool)
+        else:
+            self._futures[fut] = (kind, ref)
 
     def _tick(self, stage: str) -> None:
         self._done[stage] += 1
@@ -290,7 +303,9 @@ class Work:
                 else:
                     self.ready[(sha, spec)] = got
             for spec, px in res.renditions.items():
-                self._pixels[(sha, spec)] = px
+                if self._held + len(px.data) <= HELD_PIXELS_MAX:  # past it, a kept one is rendered again
+                    self._pixels[(sha, spec)] = px
+                    self._held += len(px.data)
         for lang in sorted(self._langs_of.get(sha, ())):
             waiting = self._waiting.get(lang)
             if waiting is not None:
@@ -312,8 +327,8 @@ class Work:
                 continue
             self._encoding.add(key)
             job = self._job(probe.source, key[1])
-            pixels = self._pixels.pop(key, None)
-            self._futures[pool.submit(encode, (job, pixels, self._plans[key[0]]))] = ("encode", key)
+            pixels = self._take_pixels(key)
+            self._track(pool.submit(encode, (job, pixels, self._plans[key[0]])), "encode", key, pool)
         if self.previews:
             self._start_previews(self.dropped[before:], pool)
         for cand_lang, src in self.candidates:  # pixels no other language may still keep can go
@@ -321,9 +336,15 @@ class Work:
                 langs = self._langs_of.get(src.sha256, set())
                 langs.discard(lang)
                 if not langs:
-                    self._pixels.pop((src.sha256, self.thumb_spec(src)), None)
+                    self._take_pixels((src.sha256, self.thumb_spec(src)))
         if not self._waiting and self._progress:
             self._progress("encode", self._done["encode"], len(self._encoding))
+
+    def _take_pixels(self, key: Key) -> Pixels | None:
+        px = self._pixels.pop(key, None)
+        if px is not None:
+            self._held -= len(px.data)
+        return px
 
     def _start_previews(self, drops: list[Dropped], pool: Pool) -> None:
         """The review page shows dropped candidates: make the missing previews in the pool now."""
@@ -334,7 +355,7 @@ class Work:
             src = by_rel.get(rel)
             if src is None or self.cache.get(make_key("preview", sha256=src.sha256, side=PREVIEW_SIDE)) is not None:
                 continue
-            self._futures[pool.submit(make_preview, (str(self.project.root), rel, self.cache_root))] = ("preview", rel)
+            self._track(pool.submit(make_preview, (str(self.project.root), rel, self.cache_root)), "preview", rel, pool)
 
     def result(self, job: RenderJob) -> EncodedAsset | Failure:
         """What `job` ships: the encoding of its content and spec, under its own path and name."""

@@ -283,3 +283,39 @@ def test_an_incremental_bundle_is_the_cold_bundle_when_a_cached_candidate_comes_
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
     assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_held_renditions_stay_within_their_budget_and_the_bundle_does_not_change(make_project, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every candidate's 360 rendition waited for its language's dedupe: 300 candidates held
+    117 MB in the main process. Past HELD_PIXELS_MAX a rendition is dropped and, if it is kept,
+    decoded and rendered again: here the budget is three renditions, ten copies of one picture
+    come first (one is kept), so the 2nd and 3rd kept come from a fresh decode, and the bundle
+    must be the one an unbounded budget writes."""
+    from asset_pipeline import scheduler
+
+    same = gradient(500, 500, seed=3)
+    thumbs = {f"{i:02d}.png": same for i in range(10)}
+    thumbs.update({f"{i:02d}.png": gradient(500, 500, seed=100 + i) for i in range(10, 20)})
+    root = make_project(thumbnails={"en": thumbs})
+    build(root, out=tmp_path / "unbounded", use_cache=False, jobs=1)
+
+    seen: list[int] = []
+    real_finish = scheduler.Work._finish
+
+    def finish(self: scheduler.Work, *args: object) -> None:
+        real_finish(self, *args)
+        seen.append(sum(len(px.data) for px in self._pixels.values()))
+        assert seen[-1] == self._held
+
+    monkeypatch.setattr(scheduler, "HELD_PIXELS_MAX", 3 * 360 * 360 * 3)
+    monkeypatch.setattr(scheduler.Work, "_finish", finish)
+    result = build(root, out=tmp_path / "bounded", use_cache=False, jobs=1)
+    assert max(seen) <= 3 * 360 * 360 * 3 and seen[-1] == 0
+    assert [a.source.rel for a in result.assets if a.role == "thumbnail"] == [
+        "thumbnails/en/00.png", "thumbnails/en/10.png", "thumbnails/en/11.png"]
+
+    def tree(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    assert tree(tmp_path / "bounded") == tree(tmp_path / "unbounded")
