@@ -317,8 +317,13 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
     if not isinstance(icons_cfg, dict):
         msg = f"{where} [icons]: expected a table of language = path"
         raise ConfigError(msg)
+    keys: dict[str, str] = {}
     for key, value in icons_cfg.items():
         tag = _check_lang(key, f"{where} [icons]")
+        if tag in keys:  # language tags ignore case
+            msg = f"{where} [icons]: {keys[tag]!r} and {key!r} are the same language ({tag}); give it one icon"
+            raise ConfigError(msg)
+        keys[tag] = key
         src = _source(root, _expand_one(root, value, f"{where} [icons].{key}"), problems)
         if src is not None:
             icons[tag] = src
@@ -343,17 +348,28 @@ def _discover(root: Path, cfg: dict[str, Any], where: str, problems: list[tuple[
         if not isinstance(thumbs_cfg, dict):
             msg = f"{where} [thumbnails]: expected a table of language = [paths or globs]"
             raise ConfigError(msg)
+        named: dict[str, str] = {}
         for key, value in thumbs_cfg.items():
             tag = _check_lang(key, f"{where} [thumbnails]")
+            if tag in named:  # language tags ignore case: "EN" and "en" are one language
+                msg = f"{where} [thumbnails]: {named[tag]!r} and {key!r} are the same language ({tag}); list its thumbnails once"
+                raise ConfigError(msg)
+            named[tag] = key
             files = _expand(root, value, f"{where} [thumbnails].{key}")
             thumbs[tag] = candidates(tag, files)
     else:
         tdir = root / "thumbnails"
         if tdir.is_dir():
+            folders: dict[str, str] = {}
             for d in sorted(tdir.iterdir(), key=lambda p: p.name):
                 if is_hidden(d) or not d.is_dir():
                     continue
                 tag = _check_lang(d.name, _rel(root, d))
+                if tag in folders:  # the second folder's art would have replaced the first's, unseen
+                    msg = (f"{_rel(root, d)}: thumbnails/{folders[tag]} and thumbnails/{d.name} are the same "
+                           f"language ({tag}); put its thumbnails in one folder")
+                    raise ConfigError(msg)
+                folders[tag] = d.name
                 files = sorted((p for p in d.iterdir() if not is_hidden(p) and not p.is_dir()), key=lambda p: natural_key(p.name))
                 found = candidates(tag, files)
                 if found:

@@ -328,3 +328,19 @@ def test_an_assets_toml_path_that_names_no_single_file_says_so(toml: str, needle
     with pytest.raises(ConfigError) as info:
         build(root, out=tmp_path / "out")
     assert needle in str(info.value)
+
+
+def test_two_folders_of_one_language_are_refused_not_merged_away(make_project, tmp_path: Path) -> None:
+    """Tags ignore case: thumbnails/EN and thumbnails/en were both "en", and the second folder's
+    candidates replaced the first's without a word."""
+    root = make_project(thumbnails={"EN": {"a.png": gradient(300, 300)}, "en": {"b.png": gradient(300, 300, seed=2)}})
+    with pytest.raises(ConfigError, match=r"thumbnails/EN and thumbnails/en are the same language \(en\)"):
+        build(root, out=tmp_path / "out")
+
+
+@pytest.mark.parametrize("table", ["thumbnails", "icons"])
+def test_two_assets_toml_keys_of_one_language_are_refused(table: str, make_project, tmp_path: Path) -> None:
+    value = '["icon.png"]' if table == "thumbnails" else '"icon.png"'
+    root = make_project(toml=f'[{table}]\npt-br = {value}\npt-BR = {value}\n')
+    with pytest.raises(ConfigError, match=r"'pt-br' and 'pt-BR' are the same language \(pt-BR\)"):
+        build(root, out=tmp_path / "out")
