@@ -223,8 +223,8 @@ class Work:
                     self.ready[(sha, spec)] = hit
         tasks: list[PrepareTask] = []
         for sha, src in first.items():
-            # the decode size depends on every size this content is needed at, not on what is
-            # cached, so its fingerprint's cache key is stable
+            # how a content is decoded follows from every output it is needed for, not from what
+            # is cached: its fingerprint's cache key and its pixels are the same in every build
             uses = tuple(sorted(icon_specs.get(sha, set()) | thumb_specs.get(sha, set()), key=_spec_order))
             plan = self._plans[sha] = decode_plan(uses, self.preset)
             need_probe = False
