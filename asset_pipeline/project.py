@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
 import re
@@ -181,9 +182,10 @@ def _source(root: Path, path: Path, problems: list[tuple[str, str]]) -> SourceFi
         problems.append((rel, "permission denied"))
         return None
     except OSError as exc:
-        problems.append((rel, f"cannot read: {exc.strerror or exc}"))
+        loop = exc.errno == errno.ELOOP  # Python 3.13's pathlib: ELOOP for a symlink loop
+        problems.append((rel, "cannot read: a symlink loop" if loop else f"cannot read: {exc.strerror or exc}"))
         return None
-    except RuntimeError:  # pathlib's word for a symlink loop before Python 3.13 (then ELOOP)
+    except RuntimeError:  # the same loop before Python 3.13
         problems.append((rel, "cannot read: a symlink loop"))
         return None
     return SourceFile(path=path, rel=rel, sha256=digest, size=size)
