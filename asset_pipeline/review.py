@@ -135,10 +135,16 @@ def source_preview(project: Path, rel: str, *, side: int = PREVIEW_SIDE) -> Imag
     from PIL import Image
 
     im = loaded.image
-    scale = min(side / im.width, side / im.height)
-    if scale < 1:  # ImageOps.contain would round a 20000x8 strip's height to 0 and fail the report
-        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
-    return over_checker(im)
+    w, h = im.size
+    # ImageOps.contain's sizes, but never 0 px: it made a 20000x8 strip 0 px high and the
+    # report's JPEG encoder then failed the whole build
+    if w > h:
+        size = (side, max(1, round(h / w * side)))
+    elif h > w:
+        size = (max(1, round(w / h * side)), side)
+    else:
+        size = (side, side)
+    return over_checker(im.resize(size, Image.Resampling.LANCZOS))
 
 
 def cached_preview_jpeg(project: Path, rel: str, *, cache_root: str | None, side: int = PREVIEW_SIDE) -> bytes | None:
