@@ -66,6 +66,14 @@ def locked(out: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def refuse_under_a_file(folder: Path) -> None:
+    """A folder to be made whose nearest existing ancestor is a file can never be made (exit 2)."""
+    above = next((a for a in folder.absolute().parents if a.exists()), None)
+    if above is not None and not above.is_dir():
+        msg = f"{folder}: cannot be made: {above} is a file, not a folder"
+        raise ConfigError(msg)
+
+
 def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
     """Refuse an OUT that would overwrite sources or something that is not a bundle (exit 2).
     `source_dirs` other than the project folder itself are where OUT may not go."""
@@ -85,10 +93,7 @@ def check_out_dir(out: Path, *, project: Path, source_dirs: list[Path]) -> None:
     if o.exists() and not o.is_dir():
         msg = f"{out}: exists and is not a folder"
         raise ConfigError(msg)
-    above = next((a for a in o.parents if a.exists()), None)
-    if above is not None and not above.is_dir():  # found now, not after the whole build's work
-        msg = f"{out}: cannot be made: {above} is a file, not a folder"
-        raise ConfigError(msg)
+    refuse_under_a_file(out)  # found now, not after the whole build's work
     if o.is_dir() and any(o.iterdir()) and not (o / "manifest.json").is_file():
         msg = f"{out}: exists, is not empty and holds no manifest.json; refusing to replace it"
         raise ConfigError(msg)

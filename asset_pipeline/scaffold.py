@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .bundle import refuse_under_a_file
 from .errors import ConfigError, OutputError
 
 ASSETS_TOML = '''# asset-pipeline project settings. Everything here is optional: by convention the icon is
@@ -35,10 +36,7 @@ def scaffold(directory: Path) -> list[str]:
     if directory.exists() and not directory.is_dir():
         msg = f"{directory}: exists and is not a folder"
         raise ConfigError(msg)
-    above = next((a for a in directory.absolute().parents if a.exists()), None)
-    if above is not None and not above.is_dir():
-        msg = f"{directory}: cannot be made: {above} is a file, not a folder"
-        raise ConfigError(msg)
+    refuse_under_a_file(directory)
     made = []
     toml = directory / "assets.toml"
     try:

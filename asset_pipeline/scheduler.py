@@ -303,9 +303,7 @@ class Work:
                 else:
                     self.ready[(sha, spec)] = got
             for spec, px in res.renditions.items():
-                if self._held + len(px.data) <= HELD_PIXELS_MAX:  # past it, a kept one is rendered again
-                    self._pixels[(sha, spec)] = px
-                    self._held += len(px.data)
+                self._hold_pixels((sha, spec), px)
         for lang in sorted(self._langs_of.get(sha, ())):
             waiting = self._waiting.get(lang)
             if waiting is not None:
@@ -339,6 +337,11 @@ class Work:
                     self._take_pixels((src.sha256, self.thumb_spec(src)))
         if not self._waiting and self._progress:
             self._progress("encode", self._done["encode"], len(self._encoding))
+
+    def _hold_pixels(self, key: Key, px: Pixels) -> None:
+        if self._held + len(px.data) <= HELD_PIXELS_MAX:  # past it, a kept one is rendered again
+            self._pixels[key] = px
+            self._held += len(px.data)
 
     def _take_pixels(self, key: Key) -> Pixels | None:
         px = self._pixels.pop(key, None)
