@@ -219,6 +219,22 @@ def test_fast_preset_makes_one_encode_and_one_score(monkeypatch: pytest.MonkeyPa
     assert out.format == "PNG" and calls == {"encode": 0, "score": 0}  # lossless: nothing to score
 
 
+def test_fast_preset_writes_a_baseline_optimized_jpeg_with_a_progressive_files_pixels() -> None:
+    # why fast is baseline: a progressive file holds the same coefficients, so it decodes to the
+    # same pixels and scores the same, but costs twice the encode and the decode for the score
+    pic = photo(256)
+    out = encode_to_cap(pic, spec(256), load_preset("fast"), source="p.jpg", has_alpha=False)
+    with Image.open(io.BytesIO(out.data)) as im:
+        assert not im.info.get("progressive") and not im.info.get("progression")
+        fast_pixels = np.asarray(im.convert("RGB"))
+    plain = jpeg.final(pic, 85, "4:2:0", encoder="libjpeg-turbo", optimizer="none", progressive=False, optimize=False)
+    progressive = jpeg.final(pic, 85, "4:2:0", encoder="libjpeg-turbo", optimizer="none", progressive=True, optimize=True)
+    assert len(out.data) < len(plain)  # optimized Huffman tables
+    with Image.open(io.BytesIO(progressive)) as im:
+        assert im.info.get("progressive") and np.array_equal(np.asarray(im.convert("RGB")), fast_pixels)
+    assert out.score == q.score(q.reference(pic), q.decode(progressive, WHITE))
+
+
 # --- the byte cap -------------------------------------------------------------------------
 
 CONTENT = st.sampled_from(["noise", "photo", "flat", "gradient"])
