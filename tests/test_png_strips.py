@@ -88,6 +88,27 @@ def test_pillow_written_pngs_with_palettes_and_transparency_match(kind: str, tmp
     assert streamed.mode == whole.mode and streamed.tobytes() == whole.tobytes()
 
 
+def test_an_rgba_strip_is_decoded_into_the_array_it_comes_with() -> None:
+    # the loader reads `pixels` instead of copying the strip out with np.asarray: it must be
+    # the image's own memory, holding the decoded rows
+    art = _art(4, seed=3)
+    data = rawimages.png_bytes(art, filters=(0, 1, 2, 3, 4), idat_size=700)
+    with Image.open(io.BytesIO(data)) as im:
+        got = list(png_strips.strips(im, 10))
+    assert [p is not None for _, _, p in got] == [True] * len(got)
+    row = 0
+    for strip, top, pixels in got:
+        assert pixels is not None and pixels.shape == (strip.height, W, 4)
+        assert np.array_equal(pixels[top:], art[row : row + strip.height - top])
+        assert np.array_equal(np.asarray(strip), pixels)
+        pixels[-1, -1] = (1, 2, 3, 4)  # the image sees a write to the array: no copy between them
+        assert strip.getpixel((W - 1, strip.height - 1)) == (1, 2, 3, 4)
+        row += strip.height - top
+    assert row == H
+    with Image.open(io.BytesIO(rawimages.png_bytes(_art(3)))) as im:
+        assert all(p is None for _, _, p in png_strips.strips(im, 10))
+
+
 def test_exif_orientation_after_the_pixels_is_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 clockwise to display
