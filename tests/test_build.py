@@ -190,6 +190,43 @@ def test_a_bundle_folder_that_cannot_be_made_is_an_output_error(tmp_path: Path) 
         write_bundle(blocker / "a" / "out", {"manifest.json": b"{}"})
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads which file an fd is through /proc")
+def test_every_bundle_file_is_synced_before_the_swap_and_a_failed_sync_keeps_the_old_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from asset_pipeline import bundle
+    from asset_pipeline.errors import OutputError
+
+    out = tmp_path / "out"
+    bundle.write_bundle(out, {"manifest.json": b"old"})
+    files = {f"thumbnails/l{i}/1.jpg": bytes([i]) * 1000 for i in range(20)} | {"manifest.json": b"new"}
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        assert (out / "manifest.json").read_bytes() == b"old"  # OUT is swapped only once all are on disk
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    bundle.write_bundle(out, files)
+    assert sorted(p.split(".out.new-", 1)[1].split("/", 1)[1] for p in synced) == sorted(files)  # each once
+    assert bundle.read_tree(out) == files
+
+    def failing(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("l7/1.jpg"):
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(OutputError, match="cannot write the bundle: Input/output error"):
+        bundle.write_bundle(out, {k: b"x" + v for k, v in files.items()})
+    assert bundle.read_tree(out) == files  # the previous bundle, exactly
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # and no temporary folder left
+
+
 def test_manifest_has_no_absolute_paths_or_timestamps(sample_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(sample_project, out=out, jobs=2)
