@@ -326,6 +326,9 @@ def find_codes(image: Image.Image) -> list[tuple[str, str, tuple[int, int, int, 
     than QR are left out of it: with them it took three times as long (154 vs 52 ms at 2048 px).
     The 2x pass does not try rotations (QR codes need none; the first pass reads turned 1D
     codes), and bilinear reads as many codes as bicubic here for 35 % less resize time.
+    Every cheaper way to run zxing-cpp measured so far (no rotation, inversion or downscaled
+    pass; a narrower or gated 2x pass; a 1.5x one) loses codes this finds:
+    benchmarks/code_scan_eval.py.
     """
     import zxingcpp
 
