@@ -141,6 +141,8 @@ def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int, np.nd
         if im.mode == "RGBA":  # Pillow's own layout for RGBA: the image maps the array
             pixels = np.empty((n + top, w, 4), np.uint8)
             strip = Image.frombuffer("RGBA", (w, n + top), pixels, "raw", "RGBA", 0, 1)
+            if not strip.readonly:  # a Pillow that copied rather than mapped: the array stays empty
+                pixels = None
         else:
             strip = Image.new(im.mode, (w, n + top), None)  # not cleared: the decoder fills every row
         if im.mode == "P" and im.palette is not None:
