@@ -207,6 +207,7 @@ def scans() -> dict[str, Scan]:
         "p1_noinvert": make({"try_invert": False}),
         "p1_nodownscale": make({"try_downscale": False}),
         "p1_noinv_p2_noinv": make({"try_invert": False}, try_invert=False),
+        "p2_noinvert": make({}, try_invert=False),
         "p2_qr_only": make({}, qr_only),
         "p2_linear_only": make({}, fs("AllLinear")),
         "p2_x1.5_bilinear": make({}, up=pil(1.5, Image.Resampling.BILINEAR)),  # Pillow, not _double
