@@ -95,16 +95,14 @@ def sharpness(luma: np.ndarray) -> float | None:
     with few crisp edges is not "blurry". The 90th percentile judges the crisper edges.
     None when the art has too few edges (smooth gradients) to judge.
 
-    `luma` is 8-bit (`luma8`): the steps and windows run on 8- and 16-bit integers, 4x less
-    memory traffic than float32, and only the peaks' ratios are computed in floating point.
+    `luma` is 8-bit (`luma8`): the steps and windows stay 8-bit (|x - y| as max - min), 4x less
+    memory traffic than float32 and 2x less than 16-bit, and only the peaks' ratios are
+    computed in floating point.
     """
-    a = luma.astype(np.int16)
-    step = np.zeros_like(a)  # |forward difference| across and down, the larger (0 at the far edges)
-    np.subtract(a[:, 1:], a[:, :-1], out=step[:, :-1])
-    np.abs(step, out=step)
-    down = np.zeros_like(a)
-    np.subtract(a[1:], a[:-1], out=down[:-1])
-    np.abs(down, out=down)
+    step = np.zeros_like(luma)  # |forward difference| across and down, the larger (0 at the far edges)
+    down = np.zeros_like(luma)
+    for out, x, y in ((step[:, :-1], luma[:, 1:], luma[:, :-1]), (down[:-1], luma[1:], luma[:-1])):
+        np.subtract(np.maximum(x, y), np.minimum(x, y), out=out)
     np.maximum(step, down, out=step)
     del down
     contrast = _window(luma, 5, np.maximum)

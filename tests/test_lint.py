@@ -190,6 +190,15 @@ def test_sharpness_on_8_bits_is_the_float_measure_within_rounding() -> None:
         assert got is not None and abs(got - want) < 0.02, (got, want)
 
 
+@pytest.mark.parametrize("low, high", [(0, 255), (0, 129), (60, 250), (100, 140)])
+def test_a_hard_step_measures_one_whatever_its_height(low: int, high: int) -> None:
+    # the steps are taken in 8 bits: a difference over 128 must not wrap around
+    checks = np.kron((np.indices((16, 16)).sum(axis=0) % 2), np.ones((8, 8), np.int64))
+    luma = np.where(checks == 1, high, low).astype(np.uint8)
+    assert lint.sharpness(luma) == 1.0
+    assert lint.sharpness(luma.T.copy()) == 1.0
+
+
 def test_flat_sharp_art_and_smooth_gradients_are_not_blurry() -> None:
     flat = Image.new("RGB", (SIDE * 2, SIDE * 2), (40, 120, 200))
     ImageDraw.Draw(flat).rounded_rectangle((SIDE * 0.6, SIDE * 0.6, SIDE * 1.4, SIDE * 1.4), radius=30, fill=(250, 250, 250))
