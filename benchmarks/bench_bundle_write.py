@@ -1,12 +1,12 @@
-"""Writing a bundle: fsync file by file against `bundle._sync`'s threads, in one run.
+"""Writing a bundle: file by file, each fsynced, against `bundle.write_synced`'s threads, in one run.
 
     .venv/bin/python -m benchmarks.bench_bundle_write [--files 160] [--runs 7] [--dir DIR]
 
 The files are `--files` random 100 KB blobs (160: a 40-language bundle of 3 thumbnails and an
 icon each) in folders of four, written into DIR (default: a temporary folder, which is on the
-disk that /tmp is on: pass the disk OUT lives on to measure that one). Each run writes them all,
-then syncs them one after another (what write_bundle did before) or through `_sync`; the sides
-alternate, and the median of each and their ratio are printed.
+disk that /tmp is on: pass the disk OUT lives on to measure that one). Each run writes and
+fsyncs them all, one after another (what write_bundle did before) or through `write_synced`;
+the sides alternate, and the median of each and their ratio are printed.
 """
 
 from __future__ import annotations
@@ -24,23 +24,14 @@ from asset_pipeline import bundle  # noqa: E402
 from benchmarks._util import median, write_result  # noqa: E402
 
 
-def _write(root: Path, blobs: dict[str, bytes]) -> list[Path]:
-    paths = []
-    for rel, data in blobs.items():
+def _one_by_one(root: Path, blobs: dict[str, bytes]) -> None:
+    for rel in sorted(blobs):
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-        paths.append(p)
-    return paths
-
-
-def _one_by_one(paths: list[Path]) -> None:
-    for p in paths:
-        fd = os.open(p, os.O_WRONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with p.open("wb") as fh:
+            fh.write(blobs[rel])
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def main() -> None:
@@ -58,8 +49,7 @@ def main() -> None:
                 root = base / "b"
                 shutil.rmtree(root, ignore_errors=True)
                 t = time.perf_counter()
-                paths = _write(root, blobs)
-                (_one_by_one if name == "one by one" else bundle._sync)(paths)
+                (_one_by_one if name == "one by one" else bundle.write_synced)(root, blobs)
                 times[name].append(time.perf_counter() - t)
     finally:
         shutil.rmtree(base, ignore_errors=True)
