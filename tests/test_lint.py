@@ -383,5 +383,14 @@ def test_corner_connectivity_matches_scipy_label() -> None:
         spiral[k, k : 101 - k] = spiral[k : 101 - k, 100 - k] = spiral[100 - k, k : 101 - k] = True
         spiral[k + 4 : 101 - k, k] = True
     masks.append(spiral)
+    # a maze: one corridor winding from the corner to the centre (the old run spreading took a
+    # round per turn), a star field's holes, and a mask that reaches no corner
+    maze = Image.new("L", (400, 400), 255)
+    x0, y0, x1, y1, pts = 4, 4, 395, 395, []
+    while x1 - x0 > 8:
+        pts += [(x0, y0 + 4), (x0, y1), (x1, y1), (x1, y0), (x0 + 4, y0)]
+        x0, y0, x1, y1 = x0 + 4, y0 + 4, x1 - 4, y1 - 4
+    ImageDraw.Draw(maze).line(pts, fill=0, width=1)
+    masks += [np.asarray(maze) > 128, rng.random((300, 300)) < 0.97, np.pad(np.ones((20, 20), bool), 1)]
     for mask in masks:
         assert np.array_equal(connected_to_corners(mask), reference(mask))
