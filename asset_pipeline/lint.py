@@ -209,19 +209,17 @@ def _outside(arr: np.ndarray) -> np.ndarray | None:
     return reached if reached.any() else None
 
 
-def _runs(mask: np.ndarray, axis: int) -> tuple[np.ndarray, int]:
-    """An id for every run of True along `axis` (unique over the array, 0 off the mask), and their count."""
+def _row_runs(mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """An id for every run of True along the rows (unique over the array, 0 off the mask), their
+    count, and where each run starts."""
     starts = mask.copy()
-    if axis == 1:
-        starts[:, 1:] &= ~mask[:, :-1]
-    else:
-        starts[1:] &= ~mask[:-1]
-    lines = starts.sum(axis=axis, dtype=np.int32)  # runs per row (axis 1) or column (axis 0)
+    starts[:, 1:] &= ~mask[:, :-1]
+    lines = starts.sum(axis=1, dtype=np.int32)  # runs per row
     offsets = np.concatenate([[0], np.cumsum(lines[:-1], dtype=np.int32)])
-    ids = np.cumsum(starts, axis=axis, dtype=np.int32)
-    ids += offsets[:, None] if axis == 1 else offsets[None, :]
+    ids = np.cumsum(starts, axis=1, dtype=np.int32)
+    ids += offsets[:, None]
     ids[~mask] = 0
-    return ids, int(lines.sum())
+    return ids, int(lines.sum()), starts
 
 
 def connected_to_corners(mask: np.ndarray) -> np.ndarray:
@@ -232,16 +230,14 @@ def connected_to_corners(mask: np.ndarray) -> np.ndarray:
     from union by smaller root with full path compression, vectorized: every round hooks each
     edge's two roots onto the smaller one, so the number of components left at least halves
     and a few rounds suffice whatever the region's shape. (Spreading whole row and column runs
-    in turn, as before, needed one round per turn of a path: a maze or a spiral took 50-230 ms
-    where this takes 2-5; scipy's import alone would cost a worker 0.2 s and 15 MiB.)
+    in turn, as before, needed one round per turn of a path: a maze or a spiral took 46-223 ms
+    where this takes 1.5-4 (benchmarks/bench_lint.py); scipy's import alone would cost a worker 0.2 s and 15 MiB.)
     """
     h, w = mask.shape
     corners = ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))
     if not any(mask[y, x] for y, x in corners):
         return np.zeros_like(mask)
-    runs, n = _runs(mask, 1)
-    starts = mask.copy()
-    starts[:, 1:] &= ~mask[:, :-1]
+    runs, n, starts = _row_runs(mask)
     touch = mask[:-1] & mask[1:]
     new = touch.copy()  # where a touching stretch begins: a run starts in either row, or the touch does
     new[:, 1:] &= ~touch[:, :-1] | starts[:-1, 1:] | starts[1:, 1:]

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -39,8 +39,9 @@ def _spreading(mask: np.ndarray) -> np.ndarray:
         reached[y, x] = mask[y, x]
     if not reached.any():
         return reached
-    rows, n_rows = lint._runs(mask, 1)
-    cols, n_cols = lint._runs(mask, 0)
+    rows, n_rows, _ = lint._row_runs(mask)
+    cols_t, n_cols, _ = lint._row_runs(np.ascontiguousarray(mask.T))
+    cols = cols_t.T  # column runs: the row runs of the transpose
 
     def spread(r: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
         hit = np.zeros(n + 1, dtype=bool)
@@ -68,27 +69,6 @@ def maze(side: int, gap: int) -> np.ndarray:
     return np.asarray(im) > 128
 
 
-def renders() -> list[Image.Image]:
-    """The `large` corpus' renditions as a fast build makes them: each source's 1024 and 360."""
-    from asset_pipeline import work
-    from asset_pipeline.config import load_preset
-    from asset_pipeline.project import hash_file
-    from asset_pipeline.records import RenderSpec, SourceFile
-    from benchmarks.corpus import ensure_corpus
-
-    preset = load_preset("fast")
-    roles: tuple[tuple[Literal["icon", "thumbnail"], int], ...] = (("icon", 1024), ("thumbnail", 360))
-    specs = [RenderSpec(role=role, width=s, height=s, fit="cover", background=(255, 255, 255), formats=("JPEG", "PNG"),
-                        max_bytes=5 << 20, lint=()) for role, s in roles]
-    out = []
-    for path in sorted(ensure_corpus("large")):
-        sha, size = hash_file(path)
-        src = SourceFile(path=path, rel=path.name, sha256=sha, size=size)
-        loaded = work._load(src, work.decode_plan(tuple(specs), preset), preset)
-        out += [work._render(loaded, spec, preset).image for spec in specs]
-    return out
-
-
 def _best(fn: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -102,7 +82,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    images = renders()
+    from benchmarks.code_scan_eval import renders
+
+    images = renders("large")
     flats = [flatten(im, (255, 255, 255)) for im in images]
     grays = [f.convert("L") for f in flats]
     result: dict[str, Any] = {}

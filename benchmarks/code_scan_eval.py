@@ -129,29 +129,35 @@ def positives(backgrounds: list[np.ndarray], per_cell: int, seed: int = 7) -> li
     return out
 
 
-def clean_renders() -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The `large` corpus as throughput.py's build renders it (fast preset), and the `small` one."""
+def renders(kind: str) -> list[Image.Image]:
+    """The corpus `kind`'s renditions as throughput.py's build makes them (fast preset): each
+    source's 1024 icon and 360 thumbnail."""
     from asset_pipeline import work
     from asset_pipeline.config import load_preset
     from asset_pipeline.project import hash_file
-    from asset_pipeline.quality import flatten
     from asset_pipeline.records import RenderSpec, SourceFile
 
     preset = load_preset("fast")
     roles: tuple[tuple[Literal["icon", "thumbnail"], int], ...] = (("icon", 1024), ("thumbnail", 360))
     specs = [RenderSpec(role=role, width=s, height=s, fit="cover", background=(255, 255, 255), formats=("JPEG", "PNG"),
                         max_bytes=5 << 20, lint=()) for role, s in roles]
-    groups: list[list[np.ndarray]] = []
-    for kind in ("large", "small"):
-        grays = []
-        for path in sorted(ensure_corpus(kind)):
-            sha, size = hash_file(path)
-            src = SourceFile(path=path, rel=path.name, sha256=sha, size=size)
-            loaded = work._load(src, work.decode_plan(tuple(specs), preset), preset)
-            for spec in specs:
-                grays.append(np.asarray(flatten(work._render(loaded, spec, preset).image, spec.background).convert("L")))
-        groups.append(grays)
-    return groups[0], groups[1]
+    out = []
+    for path in sorted(ensure_corpus(kind)):
+        sha, size = hash_file(path)
+        src = SourceFile(path=path, rel=path.name, sha256=sha, size=size)
+        loaded = work._load(src, work.decode_plan(tuple(specs), preset), preset)
+        out += [work._render(loaded, spec, preset).image for spec in specs]
+    return out
+
+
+def clean_renders() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The `large` and `small` corpora's renditions as the code scan reads them: flattened luma."""
+    from asset_pipeline.quality import flatten
+
+    def luma(kind: str) -> list[np.ndarray]:
+        return [np.asarray(flatten(im, (255, 255, 255)).convert("L")) for im in renders(kind)]
+
+    return luma("large"), luma("small")
 
 
 Scan = Callable[[np.ndarray], set[str]]
