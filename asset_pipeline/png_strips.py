@@ -5,9 +5,14 @@ loader can shrink it). Here the IDAT stream is inflated incrementally with zlib,
 strip's filtered rows go to Pillow's own PNG row decoder, so unfiltering and unpacking stay
 Pillow's. The one thing a strip lacks is the row above it, which the Up, Average and Paeth
 filters of its first row read: it is put in front, unfiltered (filter type 0), taken from the
-end of the previous strip. That works where Pillow's unpacked bytes equal the file's raw bytes:
-8-bit L, LA, RGB, RGBA and palette images (everything else is decoded whole, as before). The
-re-wrap is a run of stored deflate blocks (a copy). Inflating with zlib-ng rather than the
+end of the previous strip. For 8-bit L, LA, RGB, RGBA and palette images Pillow's unpacked
+bytes are the file's raw bytes, and for 16-bit grey they are those bytes swapped. 16-bit RGB,
+RGBA and grey + alpha unpack to the high byte of each sample, which leaves the low bytes of
+the row above unknown. But PNG filters work byte by byte, each byte predicted only from the
+bytes `bpp` before it and above it (ISO/IEC 15948, section 9.2), which hold the same byte of
+a sample. So the high bytes never read a low byte, and with the low bytes of the row in front
+set to zero the high bytes still decode exactly. Interlaced and 1-, 2- and 4-bit images are
+decoded whole, as before. The re-wrap is a run of stored deflate blocks (a copy). Inflating with zlib-ng rather than the
 system zlib is what makes this faster than Pillow's own decode, not only smaller (docs/formats.md).
 
 Metadata chunks after the pixels (an eXIf some tools write there, text chunks) are read into
@@ -28,8 +33,8 @@ try:  # 5x faster inflate than the system zlib Python links against
 except ImportError:  # pragma: no cover - a platform without zlib-ng wheels
     import zlib  # type: ignore[no-redef]
 
-# modes whose unpacked row bytes (Image.tobytes) are the PNG's raw row bytes
-_CHANNELS = {"L": 1, "P": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+# the PNG's raw mode -> its bytes per pixel; the image mode is Pillow's for that raw mode
+_PIXEL_BYTES = {"L": 1, "P": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16B": 2, "RGB;16B": 6, "RGBA;16B": 8, "LA;16B": 4}
 _READ = 1 << 16  # IDAT bytes read from the file at a time
 _TEXT_CHUNKS = {b"eXIf", b"tEXt", b"zTXt", b"iTXt"}
 _STORED_MAX = 0xFFFF  # bytes in one stored deflate block
@@ -57,8 +62,33 @@ def streamable(im: Image.Image) -> bool:
     if len(im.tile) != 1 or im.png is None:
         return False
     name, box, _offset, args = im.tile[0]
+    return name == "zip" and box == (0, 0, *im.size) and _rawmode(im) in _PIXEL_BYTES
+
+
+def _rawmode(im: Image.Image) -> str | None:
+    args = im.tile[0][3] if im.tile else None
     rawmode = args if isinstance(args, str) else None
-    return name == "zip" and box == (0, 0, *im.size) and rawmode == im.mode and im.mode in _CHANNELS
+    if rawmode in ("L", "P", "LA", "RGB", "RGBA") and rawmode != im.mode:
+        return None  # 8-bit raw modes read only into their own mode
+    return rawmode
+
+
+def _raw_row(row: Image.Image, rawmode: str) -> bytes:
+    """The raw PNG bytes of `row` (one decoded row), as far as the next row's filters read them.
+
+    The high byte of a 16-bit sample is what Pillow kept; its low byte is left zero, which is
+    safe because no high byte is ever predicted from a low one (see the module docstring).
+    """
+    if rawmode == "I;16B":
+        return row.tobytes("raw", "I;16B")
+    if not rawmode.endswith(";16B"):
+        return row.tobytes()
+    px = np.asarray(row)[0]
+    if rawmode == "LA;16B":  # read into RGBA: grey is each of R, G, B
+        px = px[:, [0, 3]]
+    raw = np.zeros((*px.shape, 2), np.uint8)
+    raw[..., 0] = px
+    return raw.tobytes()
 
 
 class _Inflater:
@@ -131,7 +161,9 @@ def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int, np.nd
     """
     assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None
     w, h = im.size
-    row_bytes = w * _CHANNELS[im.mode]
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    row_bytes = w * _PIXEL_BYTES[rawmode]
     src = _Inflater(im.fp, im.tile[0][2])
     above = b""  # the previous strip's last row with filter type 0 (None) in front
     for y in range(0, h, rows):
@@ -149,13 +181,13 @@ def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int, np.nd
             strip.putpalette(im.palette.palette, im.palette.rawmode or "RGB")
         if "transparency" in im.info:  # a tRNS key colour or palette alphas
             strip.info["transparency"] = im.info["transparency"]
-        decoder = Image._getdecoder(im.mode, "zip", im.mode)
+        decoder = Image._getdecoder(im.mode, "zip", rawmode)
         try:
             decoder.setimage(strip.im, (0, 0, w, n + top))
             _feed(decoder, above, src.read(n * (row_bytes + 1)))
         finally:
             decoder.cleanup()
-        above = b"\x00" + strip.crop((0, n + top - 1, w, n + top)).tobytes()
+        above = b"\x00" + _raw_row(strip.crop((0, n + top - 1, w, n + top)), rawmode)
         yield strip, top, pixels
     src.finish()
     _read_trailing_chunks(im)

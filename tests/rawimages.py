@@ -68,7 +68,7 @@ def png_bytes(
 ) -> bytes:
     """A PNG of `arr` (HxW or HxWxC, uint8 or uint16; 16-bit samples are written big-endian).
 
-    `filters` cycles the row filter types (8-bit, non-interlaced only); `chunks_after` go
+    `filters` cycles the row filter types (non-interlaced only); `chunks_after` go
     between the pixels and IEND; `idat_size` > 0 splits the pixel data over IDAT chunks of
     that many bytes.
     """
@@ -78,8 +78,9 @@ def png_bytes(
     depth = 16 if arr.dtype == np.uint16 else 8
     samples = arr.astype(">u2" if depth == 16 else np.uint8).reshape(h, w * c)
     if filters != (0,):
-        assert depth == 8 and not interlace
-        raw = _filtered_rows(samples, c, filters)
+        assert not interlace
+        # filters work on bytes, `bpp` apart (a 16-bit sample is two, high byte first)
+        raw = _filtered_rows(samples.view(np.uint8), c * depth // 8, filters)
         stream = zlib.compress(raw, 9)
         size = idat_size or len(stream)
         idats = b"".join(png_chunk(b"IDAT", stream[i : i + size]) for i in range(0, len(stream), size))
