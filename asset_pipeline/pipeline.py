@@ -23,7 +23,7 @@ from .errors import AssetError, BuildFailed, ConfigError
 from .listing import check_project_listing
 from .project import Project, discover, use_file_hashes
 from .records import Dropped, EncodedAsset, Finding, Probe, RenderSpec, SourceFile
-from .scheduler import Pool, Progress, Work
+from .scheduler import Pool, Progress, Work, preload
 from .selection import fp_parts, memo, select_language
 from .work import Failure, PreviousBundle, RenderJob
 
@@ -134,7 +134,9 @@ def _build(
 ) -> BuildResult:
     if lock_timeout is None:
         lock_timeout = _lock_timeout_from_env()  # a bad value is found now, not after the whole build
-    project = discover(root)
+    n_jobs = resolve_jobs(jobs)
+    # sources to hash mean work to do, most likely: the workers' imports are made meanwhile
+    project = discover(root, meanwhile=preload if n_jobs > 1 and not check else None)
     settings = resolve_settings(project, preset=preset, platform=platform, max_bytes=max_bytes)
     out_path = Path(out) if out is not None else root / "dist"
     source_dirs = [root / "thumbnails", root / "icons"]
@@ -144,7 +146,6 @@ def _build(
     cache_root = None
     if use_cache:
         cache_root = str(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-    n_jobs = resolve_jobs(jobs)
     preset_obj, profile = settings.preset, settings.profile
     failures: list[Failure] = [Failure(source=p, reason=r, kind="unreadable") for p, r in project.problems]
     listing = check_project_listing(project, profile)  # listing errors fail the build like a bad source

@@ -63,7 +63,8 @@ _TASK_MODULES = (
 )
 
 
-def _preload() -> None:
+def preload() -> None:
+    """Import what every task needs, once, before the workers are forked (they share it)."""
     import importlib
     import multiprocessing
     import os
@@ -114,7 +115,7 @@ class Pool:
             from . import logs
 
             logs.settle()
-            _preload()
+            preload()
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
             first = self.executor.submit(fn, arg)  # forks the workers (all of them, with fork)
             logs.open_soon()  # the log handler's import overlaps their first tasks

@@ -221,6 +221,103 @@ def test_hashes_made_ahead_on_threads_are_checked_against_the_file_when_used(mak
         project_mod._early.clear()
 
 
+def _fork_path_available() -> bool:
+    from asset_pipeline import project as project_mod
+
+    return project_mod._can_fork()
+
+
+@pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
+def test_sources_are_hashed_in_a_child_while_the_workers_imports_are_made(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `meanwhile`, this process runs it and reads no source: a forked child hashes them all."""
+    from asset_pipeline import project as project_mod
+    from asset_pipeline.project import _hash_bytes, discover
+
+    root = make_project(thumbnails={"en": {f"{i}.png": gradient(64, 64, seed=i) for i in range(4)}})
+    want = {p.resolve(): _hash_bytes(p)[0] for p in root.rglob("*.png")}
+    here = os.getpid()
+    read_here: list[str] = []
+    real = project_mod._hash_bytes
+
+    def spy(path: Path) -> tuple[str, int]:
+        if os.getpid() == here:
+            read_here.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(project_mod, "_hash_bytes", spy)
+    calls: list[int] = []
+    project = discover(root, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [here]
+    assert read_here == []  # every source hashed by the child
+    got = {s.path.resolve(): s.sha256 for s in [project.icons["en"], *project.thumbnails["en"]]}
+    assert got == want
+
+
+@pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
+def test_a_hashing_child_that_dies_leaves_its_files_to_this_process(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from asset_pipeline import project as project_mod
+    from asset_pipeline.project import _hash_bytes, discover
+
+    root = make_project(thumbnails={"en": {f"{i}.png": gradient(64, 64, seed=i) for i in range(4)}})
+    want = {p.resolve(): _hash_bytes(p)[0] for p in root.rglob("*.png")}
+    here = os.getpid()
+    real = project_mod._hash_bytes
+    seen: list[int] = []
+
+    def dies_after_one(path: Path) -> tuple[str, int]:
+        if os.getpid() != here:
+            seen.append(1)
+            if len(seen) > 1:
+                os._exit(9)  # the child dies mid-way, as under the OOM killer
+        return real(path)
+
+    monkeypatch.setattr(project_mod, "_hash_bytes", dies_after_one)
+    project = discover(root, meanwhile=lambda: None)
+    got = {s.path.resolve(): s.sha256 for s in [project.icons["en"], *project.thumbnails["en"]]}
+    assert got == want
+
+
+@pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
+def test_an_interrupt_while_the_child_hashes_stops_it_and_leaves_no_process(make_project,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from asset_pipeline.project import discover
+
+    root = make_project(thumbnails={"en": {f"{i}.png": gradient(64, 64, seed=i) for i in range(4)}})
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        discover(root, meanwhile=interrupted)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)  # stopped and reaped: not even a zombie is left
+
+
+def test_meanwhile_is_not_run_when_no_source_needs_hashing(make_project, tmp_path: Path) -> None:
+    """A build whose sources the stat memo knows (nothing changed) does not pay for the imports."""
+    from asset_pipeline.cache import FileHashes
+    from asset_pipeline.project import discover, use_file_hashes
+
+    root = make_project(thumbnails={"en": {"a.png": gradient(64, 64, seed=1)}})
+    with use_file_hashes(FileHashes(tmp_path / "cache")):
+        discover(root)
+    calls: list[int] = []
+    with use_file_hashes(FileHashes(tmp_path / "cache")):
+        discover(root, meanwhile=lambda: calls.append(1))
+    assert calls == []
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "nan"])
 def test_a_bad_lock_timeout_in_the_environment_is_a_config_error_at_once(value: str, make_project, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
