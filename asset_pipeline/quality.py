@@ -190,6 +190,57 @@ def score(ref: Reference, candidate: Image.Image) -> float:
     return round(total / sum(WEIGHTS), 6)
 
 
+def score_once(image: Image.Image, candidate: Image.Image) -> float:
+    """`score(reference(image), candidate)`, for an image scored against one candidate only.
+
+    Nothing is kept for a second candidate, so each strip's five window means come from four
+    box sums made while the strip is in cache: var x + var y from the mean of x^2 + y^2, as
+    only their sum enters SSIM. 15 % less time than a reference and its score (25 vs 30 ms at
+    1024 px); the same value to float32 rounding (tests/test_quality.py).
+    """
+    if candidate.size != image.size:
+        msg = f"candidate is {candidate.size}, reference is {image.size}"
+        raise ValueError(msg)
+    parts = zip(WEIGHTS, _planes(image), _planes(candidate), strict=True)
+    total = sum(w * _ssim_once(x, y) for w, x, y in parts)
+    return round(total / sum(WEIGHTS), 6)
+
+
+def _ssim_once(x8: np.ndarray, y8: np.ndarray) -> float:
+    if min(x8.shape) < WIN:
+        return 1.0 if np.array_equal(x8, y8) else 0.0
+    n, m = x8.shape[0] - WIN + 1, x8.shape[1] - WIN + 1
+    total = 0.0
+    for r0 in range(0, n, SSIM_ROWS):
+        r1 = min(n, r0 + SSIM_ROWS)
+        x, y = x8[r0 : r1 + WIN - 1].astype(np.float32), y8[r0 : r1 + WIN - 1].astype(np.float32)
+        ux, uy = _box_mean(x), _box_mean(y)
+        uxy = _box_mean(x * y)
+        x *= x
+        y *= y
+        x += y
+        both = _box_mean(x)  # mean of x^2 + y^2
+        t = ux * uy
+        num = uxy
+        num -= t
+        num *= 2 * _COV
+        num += _C2  # 2 cov(x, y) + C2
+        t *= 2
+        t += _C1  # 2 ux uy + C1
+        num *= t
+        ux *= ux
+        uy *= uy
+        ux += uy  # ux^2 + uy^2
+        both -= ux
+        both *= _COV
+        both += _C2  # var x + var y + C2
+        ux += _C1
+        both *= ux
+        num /= both
+        total += float(num.sum(dtype=np.float64))
+    return total / (n * m)
+
+
 def decode(data: bytes, background: tuple[int, int, int]) -> Image.Image:
     """Decode encoded bytes to opaque RGB, flattening any alpha onto `background`."""
     with Image.open(io.BytesIO(data)) as im:

@@ -199,8 +199,9 @@ def test_search_agrees_with_a_sweep_on_any_rising_curve(steps: list[float], targ
 
 
 def test_fast_preset_makes_one_encode_and_one_score(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = {"encode": 0, "score": 0}
-    real_final, real_probe, real_score = jpeg.final, jpeg.probe, q.score
+    # the one score is a one-off (quality.score_once): no reusable reference is built for it
+    calls = {"encode": 0, "score": 0, "reference": 0}
+    real_final, real_probe, real_score, real_ref = jpeg.final, jpeg.probe, q.score_once, q.reference
 
     def count(name: str, real):  # type: ignore[no-untyped-def]
         def counted(*args: object, **kwargs: object) -> object:
@@ -210,13 +211,26 @@ def test_fast_preset_makes_one_encode_and_one_score(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(jpeg, "final", count("encode", real_final))
     monkeypatch.setattr(jpeg, "probe", count("encode", real_probe))
-    monkeypatch.setattr(q, "score", count("score", real_score))
+    monkeypatch.setattr(q, "score_once", count("score", real_score))
+    monkeypatch.setattr(q, "reference", count("reference", real_ref))
     out = encode_to_cap(photo(128), spec(128), load_preset("fast"), source="p.jpg", has_alpha=False)
     assert out.format == "JPEG" and out.settings["quality"] == 85
-    assert calls == {"encode": 1, "score": 1}
+    assert calls == {"encode": 1, "score": 1, "reference": 0}
+    assert out.score == real_score(photo(128), q.decode(out.data, (255, 255, 255)))
     calls.update(encode=0, score=0)
     out = encode_to_cap(flat_logo(128), spec(128), load_preset("fast"), source="l.png", has_alpha=True)
-    assert out.format == "PNG" and calls == {"encode": 0, "score": 0}  # lossless: nothing to score
+    assert out.format == "PNG" and calls == {"encode": 0, "score": 0, "reference": 0}  # lossless: nothing to score
+
+
+def test_a_scorer_expecting_one_score_scores_a_second_the_same_way() -> None:
+    from asset_pipeline.encode.size_cap import _Scorer
+
+    pic = photo(200)
+    data = [jpeg.final(pic, quality, "4:2:0", encoder="libjpeg-turbo", optimizer="none", progressive=False, optimize=True)
+            for quality in (40, 80, 40)]
+    once, reusable = _Scorer(pic, (255, 255, 255), once=True), _Scorer(pic, (255, 255, 255))
+    got, want = [once.bytes(d) for d in data], [reusable.bytes(d) for d in data]
+    assert got == pytest.approx(want, abs=2e-6) and got[0] == got[2] and got[1] > got[0]
 
 
 def test_fast_preset_writes_a_baseline_optimized_jpeg_with_a_progressive_files_pixels() -> None:

@@ -46,6 +46,20 @@ def test_score_matches_scikit_image(quality: int) -> None:
     assert ours < 1.0
 
 
+@pytest.mark.parametrize("quality", [20, 60, 90])
+@pytest.mark.parametrize("side", [96, 301])  # 301: strips of SSIM_ROWS and a partial one, odd chroma
+def test_a_one_off_score_is_the_reference_score(quality: int, side: int) -> None:
+    ref_im = _photo(side, seed=side)
+    cand = q.decode(_jpeg(ref_im, quality), (0, 0, 0))
+    once = q.score_once(ref_im, cand)
+    assert once == pytest.approx(q.score(q.reference(ref_im), cand), abs=2e-6)
+    assert once == pytest.approx(_skimage_score(ref_im, cand), abs=2e-6)
+    assert q.score_once(ref_im, ref_im) == 1.0
+    assert q.score_once(_photo(8), _photo(8)) == 1.0  # smaller than the window
+    with pytest.raises(ValueError, match="reference"):
+        q.score_once(ref_im, _photo(24))
+
+
 def test_identical_image_scores_one_and_reference_is_reusable() -> None:
     im = _photo(64)
     ref = q.reference(im)

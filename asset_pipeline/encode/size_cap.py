@@ -49,14 +49,23 @@ class Encoded:
 
 
 class _Scorer:
-    """The reference planes of one output, built only when something needs scoring."""
+    """The reference planes of one output, built only when something needs scoring.
 
-    def __init__(self, image: Image.Image, background: tuple[int, int, int], flat: Image.Image | None = None) -> None:
+    `once`: most likely one encode is scored (a fixed quality), so the first is scored without
+    building a reusable reference (`quality.score_once`); a second builds it.
+    """
+
+    def __init__(self, image: Image.Image, background: tuple[int, int, int], flat: Image.Image | None = None,
+                 *, once: bool = False) -> None:
         self.background = background
         self.flat = flat if flat is not None else q.flatten(image, background)
         self._ref: q.Reference | None = None
+        self._once = once
 
     def bytes(self, data: bytes) -> float:
+        if self._once:
+            self._once = False
+            return q.score_once(self.flat, q.decode(data, self.background))
         if self._ref is None:
             self._ref = q.reference(self.flat)
         return q.score_bytes(self._ref, data, self.background)
@@ -274,7 +283,7 @@ def encode_to_cap(image: Image.Image, spec: RenderSpec, preset: Preset, *, sourc
     are tried and the smaller that meets the target wins; JPEG for everything else.
     """
     allowed = [f for f in spec.formats if f in ("JPEG", "PNG")]
-    scorer = _Scorer(image, spec.background, flat)
+    scorer = _Scorer(image, spec.background, flat, once=not preset.jpeg.searched)
     needs_census = preset.png.palette == "auto" and (preset.format != "jpeg")
     flat_art = needs_census and is_flat_art(image)
     order = _order(preset, has_alpha=has_alpha, flat_art=flat_art)
