@@ -90,6 +90,7 @@ def main() -> None:
     result: dict[str, Any] = {}
     checks: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {  # each check on what lint_image gives it
         "find_codes": (lint.find_codes, grays),
+        "find_codes, QR only": (partial(lint.find_codes, qr_only=True), grays),  # a profile with `barcode` off
         "sharpness": (lambda g: lint.sharpness(np.asarray(g)), grays),
         "rounded_radius": (lint.rounded_radius, images),
         "safe_area_density": (lint.safe_area_density, flats),

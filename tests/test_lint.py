@@ -160,6 +160,20 @@ def test_barcode_fires_as_barcode_not_qr() -> None:
     assert {"barcode"} <= run_lint(art) and "qr_code" not in run_lint(art)
 
 
+def test_with_barcode_off_the_scan_reads_the_qr_family_alone_and_finds_the_same_qr_codes() -> None:
+    # the portal names QR codes; a profile that turns `barcode` off pays for a QR scan only
+    qr = paste_code(clean_icon(), "QRCode", "https://example.com/game", 3)
+    soft = paste_code(clean_icon(SIDE * 2), "QRCode", "https://example.com/x", 3).resize((SIDE, SIDE), Image.Resampling.LANCZOS)
+    ean = paste_code(clean_icon(), "EAN13", "4006381333931", 2)
+    for art in (qr, soft):
+        assert lint.find_codes(art, qr_only=True) == [c for c in lint.find_codes(art) if c[0].startswith(lint._QR_FORMATS)]
+        assert lint.find_codes(art, qr_only=True)
+    assert lint.find_codes(ean) and lint.find_codes(ean, qr_only=True) == []  # not even decoded
+    no_barcode = [c for c in lint.LINT_CODES if c != "barcode"]
+    found = codes(lint.lint_image(ean, role="icon", source="icon.png", checks=no_barcode))
+    assert "barcode" not in found and "qr_code" in codes(lint.lint_image(soft, role="icon", source="icon.png", checks=no_barcode))
+
+
 # --- blur ---------------------------------------------------------------------------------
 
 
