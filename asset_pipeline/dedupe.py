@@ -120,15 +120,18 @@ def phash(image: Image.Image) -> str:
 PROBE_SHORT_SIDE = 256  # what the hashes need; bigger inputs are box-reduced to about this first
 
 
-def fingerprint(image: Image.Image | PackedRGB) -> Fingerprint:
+def fingerprint(image: Image.Image | PackedRGB, *, premultiplied: Image.Image | None = None) -> Fingerprint:
     """Structure and colour of `image` (any size; the ~256 px probe draft is plenty).
 
     A larger image (pass 1 decodes at twice the biggest output when it also renders) is first
     box-reduced by an integer factor to a short side >= 256, as the probe-only decode is, so
     the fingerprint costs the same whatever the decode size and hashes see the same pixels.
+    `premultiplied`: `image` as RGBa, when the caller has made it (render.premultiplied).
     """
     step = min(image.size) // PROBE_SHORT_SIDE
-    if step >= 2:
+    if step >= 2 and premultiplied is not None:  # `image` as RGBa (render.premultiplied): Pillow's own reduce of RGBA
+        image = premultiplied.reduce(step).convert("RGBA")
+    elif step >= 2:
         image = image.reduce(step) if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA").reduce(step)
     if not isinstance(image, Image.Image):  # a PackedRGB too small to reduce
         image = image.image()

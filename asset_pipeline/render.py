@@ -159,8 +159,16 @@ def _banded(im: Image.Image | PackedRGB, region: tuple[int, int, int, int], size
     return result
 
 
+def premultiplied(im: Image.Image | PackedRGB) -> Image.Image | None:
+    """`im` as Pillow's premultiplied RGBa, for the gamma-space resizes of one RGBA decode (None
+    for any other mode). Pillow makes this copy of the whole image for every resize or reduce
+    of RGBA and undoes it on the result; made once and handed to each (`resize`, and
+    `dedupe.fingerprint`), the results are the same bytes, for one premultiply instead of three."""
+    return im.convert("RGBa") if isinstance(im, Image.Image) and im.mode == "RGBA" else None
+
+
 def resize(im: Image.Image | PackedRGB, size: tuple[int, int], box: tuple[float, float, float, float], *, linear: bool,
-           gap: float = REDUCING_GAP) -> Image.Image:
+           gap: float = REDUCING_GAP, premultiplied: Image.Image | None = None) -> Image.Image:
     """LANCZOS resize of `box` to `size`; in linear light with premultiplied alpha when `linear`.
 
     In gamma space, `gap` is Pillow's reducing_gap: an integer box reduce first, as long as
@@ -168,11 +176,14 @@ def resize(im: Image.Image | PackedRGB, size: tuple[int, int], box: tuple[float,
     reduces to the target itself, as its decode does, and its 360 renders cost a third).
 
     The linear path reads only the region the filter reads, and converts it to float a band at
-    a time; Pillow's LANCZOS taps do the filtering (`resample`).
+    a time; Pillow's LANCZOS taps do the filtering (`resample`). `premultiplied`: `im` as RGBa
+    (see `premultiplied`), for the gamma path.
     """
     if not linear:
-        # Pillow premultiplies RGBA itself
-        return as_image(im).resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
+        if premultiplied is not None and (size != im.size or box != (0, 0, *im.size)):
+            # what Pillow does with RGBA, without its copy (an unchanged size stays a plain copy)
+            return premultiplied.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap).convert("RGBA")
+        return as_image(im).resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)  # Pillow premultiplies RGBA
     region = _region(im.size, size, box)
     rbox = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
     # where the ratio is >= 4, box-reduce each float band by an integer factor first (in linear
@@ -233,8 +244,9 @@ def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
     return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
-def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, gap: float = REDUCING_GAP) -> Rendition:
-    """Fit `loaded` to `spec` (never modifies `loaded.image`); `gap`: see `resize`."""
+def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, gap: float = REDUCING_GAP,
+           premultiplied: Image.Image | None = None) -> Rendition:
+    """Fit `loaded` to `spec` (never modifies `loaded.image`); `gap`, `premultiplied`: see `resize`."""
     im = loaded.image
     w, h = im.size
     tw, th = spec.width, spec.height
@@ -246,7 +258,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
     if spec.fit == "contain":
         scale = min(tw / w, th / h)
         nw, nh = min(tw, max(1, round(w * scale))), min(th, max(1, round(h * scale)))
-        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light, gap=gap)
+        inner = resize(im, (nw, nh), (0, 0, w, h), linear=linear_light, gap=gap, premultiplied=premultiplied)
         canvas = Image.new(im.mode, (tw, th), spec.background + ((255,) if im.mode == "RGBA" else ()))
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
@@ -260,7 +272,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
         else:
             x0, y0 = (w - cw) / 2, (h - ch) / 2
         box = (x0, y0, x0 + cw, y0 + ch)
-        out = resize(im, (tw, th), box, linear=linear_light, gap=gap)
+        out = resize(im, (tw, th), box, linear=linear_light, gap=gap, premultiplied=premultiplied)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
         cropped = 1.0 - (cw * ch) / (w * h)
         if cropped > COVER_CROP_WARN:

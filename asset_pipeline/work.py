@@ -156,10 +156,11 @@ def _load(source: SourceFile, plan: DecodePlan, preset: Preset) -> LoadedImage:
     return load_image(source, max_pixels=preset.render.max_pixels, shrink_to=(plan.fit_side, plan.side), packed=plan.packed)
 
 
-def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset) -> Rendition:
+def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset, premultiplied: Image.Image | None = None) -> Rendition:
     from .render import render
 
-    return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap)
+    return render(loaded, spec, linear_light=preset.render.linear_light, gap=preset.render.reducing_gap,
+                  premultiplied=premultiplied)
 
 
 def prepare(task: PrepareTask) -> Prepared | Failure:
@@ -176,19 +177,24 @@ def _prepare(task: PrepareTask) -> Prepared | Failure:
     src = task.source
     try:
         loaded = _load(src, task.decode, task.preset)
+        pm = None
+        if not task.preset.render.linear_light and task.need_probe + len(task.encode + task.render) >= 2:
+            from .render import premultiplied
+
+            pm = premultiplied(loaded.image)  # shared by the gamma-space resizes and the fingerprint
         probe = None
         if task.need_probe:
             from .dedupe import fingerprint
 
-            fp = fingerprint(loaded.image)
+            fp = fingerprint(loaded.image, premultiplied=pm)
             probe = Probe(source=src, width=loaded.width, height=loaded.height, fingerprint=fp)
             _cache(task.cache_root).put(
                 probe_key(src, task.preset.render.max_pixels, task.decode),
                 {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)},
             )
-        renders = {spec: _render(loaded, spec, task.preset) for spec in task.encode + task.render}
+        renders = {spec: _render(loaded, spec, task.preset, pm) for spec in task.encode + task.render}
         findings = loaded.findings
-        del loaded  # the renditions are all that is needed now: the decode can go before encoding
+        del loaded, pm  # the renditions are all that is needed now: the decode can go before encoding
     except AssetError as exc:
         return Failure(source=src.rel, reason=exc.reason, kind=exc.reason_code)
     encoded: dict[RenderSpec, EncodedAsset | Failure] = {}

@@ -285,3 +285,61 @@ def test_rgba_render_keeps_alpha_and_drops_it_when_opaque() -> None:
 def test_unknown_fit_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fit"):
         render(loaded(Image.new("RGB", (10, 10))), spec(fit="stretch"))
+
+
+def _soft_rgba(w: int, h: int, seed: int = 0) -> Image.Image:
+    """Texture under alpha of every level, faint glow included: premultiplying rounds there."""
+    rgb = texture(w, h, seed)
+    y, x = np.mgrid[0:h, 0:w]
+    alpha = ((x * 255 // max(1, w - 1)) ^ (y % 7)).astype(np.uint8)
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+
+
+@pytest.mark.parametrize("fit", ["cover", "contain"])
+@pytest.mark.parametrize("target", [(360, 360), (300, 170), (400, 300)])  # reduced, odd shape, the decode's own size
+def test_a_shared_premultiplied_copy_renders_the_same_bytes(fit: str, target: tuple[int, int]) -> None:
+    from asset_pipeline.render import premultiplied
+
+    art = loaded(_soft_rgba(400, 300, seed=5))
+    pm = premultiplied(art.image)
+    assert pm is not None and pm.mode == "RGBa"
+    for gap in (1.0, 2.0):
+        plain = render(art, spec(*target, fit=fit), linear_light=False, gap=gap).image
+        shared = render(art, spec(*target, fit=fit), linear_light=False, gap=gap, premultiplied=pm).image
+        assert shared.mode == plain.mode == "RGBA" and shared.tobytes() == plain.tobytes()
+    assert premultiplied(art.image.convert("RGB")) is None
+
+
+def test_a_shared_premultiplied_copy_gives_the_same_fingerprint() -> None:
+    from asset_pipeline.dedupe import fingerprint
+    from asset_pipeline.render import premultiplied
+
+    art = _soft_rgba(1100, 800, seed=2)  # reduced by 3 before hashing
+    assert fingerprint(art, premultiplied=premultiplied(art)) == fingerprint(art)
+
+
+def test_a_gamma_space_prepare_premultiplies_an_rgba_decode_once(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Pillow premultiplies the whole image for every resize and reduce of RGBA: a fingerprint and
+    # two renditions of one decode were three copies of it
+    from asset_pipeline import work
+    from asset_pipeline.config import load_preset
+
+    path = tmp_path / "a.png"
+    _soft_rgba(1100, 800, seed=1).save(path)
+    src = SourceFile(path=path, rel="a.png", sha256="0" * 64, size=path.stat().st_size)
+    preset = load_preset("fast")
+    specs = (spec(1024, 1024), spec(360, 360))
+    task = work.PrepareTask(source=src, encode=(), render=specs, need_probe=True, preset=preset, cache_root=None,
+                            decode=work.decode_plan(specs, preset))
+    made = []
+    real = Image.Image.convert
+
+    def convert(self, mode=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if mode == "RGBa" and self.mode == "RGBA":
+            made.append(self.size)
+        return real(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", convert)
+    out = work.prepare(task)
+    assert isinstance(out, work.Prepared) and out.probe is not None and len(out.renditions) == 2
+    assert len(made) == 1
