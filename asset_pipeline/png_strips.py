@@ -65,6 +65,13 @@ def streamable(im: Image.Image) -> bool:
     return name == "zip" and box == (0, 0, *im.size) and _rawmode(im) in _PIXEL_BYTES
 
 
+def raw_bytes(im: Image.Image) -> int:
+    """The size of `im`'s unfiltered pixel data (a streamable PNG)."""
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    return im.width * im.height * _PIXEL_BYTES[rawmode]
+
+
 def _rawmode(im: Image.Image) -> str | None:
     args = im.tile[0][3] if im.tile else None
     rawmode = args if isinstance(args, str) else None

@@ -55,7 +55,7 @@ def _both(src: SourceFile, keep: int, monkeypatch: pytest.MonkeyPatch) -> tuple[
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-@pytest.mark.parametrize("step_keep", [9, 15])  # reduce by 5 and by 3
+@pytest.mark.parametrize("step_keep", [9, 15, 40])  # reduce by 5 and by 3; 40: kept at full size
 def test_every_filter_type_at_every_strip_boundary_matches_pillow(channels: int, step_keep: int, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # rows cycle through None, Sub, Up, Average, Paeth, so each strip starts on each kind in turn;
@@ -140,7 +140,7 @@ def _art16(channels: int, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-@pytest.mark.parametrize("keep", [9, 15])  # reduce by 5 and by 3
+@pytest.mark.parametrize("keep", [9, 15, 40])  # reduce by 5 and by 3; 40: kept at full size
 def test_16_bit_pngs_stream_with_every_filter_type_and_match_pillow(channels: int, keep: int, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # the row put in front of a strip has zero low bytes for RGB, RGBA and grey + alpha: the
@@ -191,3 +191,21 @@ def test_a_big_rgba_png_is_never_held_whole(tmp_path: Path) -> None:
     assert (w, h) == (1000, 1000)
     # the result is 4 MB; Pillow's whole decode alone would be 36 MB
     assert peak < 0.35 * 3000 * 3000 * 4, peak
+
+
+def test_a_png_kept_at_full_size_streams_only_where_inflating_is_the_work(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # zlib-ng inflates faster than the system zlib Pillow links: worth the strips' copies for a
+    # file large for its pixels (a photo, 16-bit), not for flat art that inflates fast anyway
+    calls: list[int] = []
+    real = png_strips.strips
+    monkeypatch.setattr(png_strips, "strips", lambda im, rows: calls.append(rows) or real(im, rows))
+    noisy = rawimages.png_bytes(np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8))
+    flat = rawimages.png_bytes(np.full((H, W, 3), 90, np.uint8))
+    assert len(noisy) >= W * H * 3 * load_mod.INFLATE_BOUND > len(flat)
+    for name, data, streams in (("noisy.png", noisy, True), ("flat.png", flat, False)):
+        calls.clear()
+        got = load_image(_source(tmp_path, name, data), shrink_to=("short", H)).image
+        assert bool(calls) is streams and got.size == (W, H)
+        with Image.open(io.BytesIO(data)) as im:
+            assert got.tobytes() == im.convert("RGB").tobytes()
