@@ -110,7 +110,8 @@ def phash(image: Image.Image) -> str:
     """
     import imagehash
 
-    pixels = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
+    grey = image if image.mode == "L" else image.convert("L")  # an "L" image: the caller's own luma
+    pixels = np.asarray(grey.resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
     low = _PHASH_DCT @ pixels @ _PHASH_DCT.T
     scale = max(abs(float(low[0, 0])), 1.0) * 1e-9
     low = np.round(low / scale) * scale

@@ -410,6 +410,7 @@ def lint_image(
     background: tuple[int, int, int] = (255, 255, 255),
     checks: Iterable[str] = LINT_CODES,
     flat: Image.Image | None = None,
+    gray: Image.Image | None = None,
 ) -> list[Finding]:
     """Run the enabled checks on `image` (RGB or RGBA, at its target size), as warnings.
 
@@ -435,7 +436,8 @@ def lint_image(
             ))
     if flat is None:
         flat = flatten(image, background) if todo & {"qr_code", "barcode", "blur", "safe_area"} else image
-    gray = flat.convert("L") if todo & {"qr_code", "barcode", "blur"} else None  # read by both checks
+    if gray is None and todo & {"qr_code", "barcode", "blur"}:
+        gray = flat.convert("L")  # read by both checks
     if gray is not None and todo & {"qr_code", "barcode"}:
         area = float(image.width * image.height)
         for name, label, (x0, y0, x1, y1) in sorted(find_codes(gray, qr_only="barcode" not in todo)):
@@ -467,17 +469,19 @@ def lint_image(
 
 def lint_rendition(
     image: Image.Image, spec: RenderSpec, *, source: str, shipped_format: str, upstream: Iterable[Finding] = (),
-    flat: Image.Image | None = None,
+    flat: Image.Image | None = None, gray: Image.Image | None = None,
 ) -> tuple[Finding, ...]:
     """The pipeline's hook: lint an asset as it is shipped, then level it and `upstream` findings.
 
     A JPEG carries no alpha, so the image is flattened onto the spec's background first.
     `upstream` holds the load/render/encode findings: render's `upscaled` is levelled here too.
+    `flat`, `gray`: that flattened image and its luma, when the caller has them already.
     """
     if flat is None:
         flat = flatten(image, spec.background)
     shipped = flat if shipped_format == "JPEG" else image
-    found = lint_image(shipped, role=spec.role, source=source, background=spec.background, checks=enabled(spec.lint), flat=flat)
+    found = lint_image(shipped, role=spec.role, source=source, background=spec.background, checks=enabled(spec.lint),
+                       flat=flat, gray=gray)
     return apply_levels([*upstream, *found], spec.lint)
 
 

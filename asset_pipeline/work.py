@@ -281,9 +281,10 @@ def encode_image(job: RenderJob, image: Image.Image, *, has_alpha: bool, upstrea
     encoded = encode_to_cap(image, spec, job.preset, source=job.source.rel, has_alpha=has_alpha, flat=flat)
     if len(encoded.data) > spec.max_bytes:  # never reached: encode_to_cap guarantees it
         raise EncodeError(job.source.rel, "encoder returned a file over the cap")
-    phash = phash_of(flat)
+    gray = flat.convert("L")  # one luma for the hash and the lint
+    phash = phash_of(gray)
     findings = lint_rendition(image, spec, source=job.source.rel, shipped_format=encoded.format,
-                              upstream=upstream + encoded.findings, flat=flat)
+                              upstream=upstream + encoded.findings, flat=flat, gray=gray)
     asset = EncodedAsset(
         role=spec.role, path=f"{job.stem}.{encoded.extension}", format=encoded.format, width=spec.width,
         height=spec.height, bytes=len(encoded.data), sha256=hashlib.sha256(encoded.data).hexdigest(), phash=phash,

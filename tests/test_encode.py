@@ -233,6 +233,29 @@ def test_a_scorer_expecting_one_score_scores_a_second_the_same_way() -> None:
     assert got == pytest.approx(want, abs=2e-6) and got[0] == got[2] and got[1] > got[0]
 
 
+def test_the_hash_and_the_lint_share_one_luma_of_the_rendition(monkeypatch: pytest.MonkeyPatch) -> None:
+    from asset_pipeline import work
+    from asset_pipeline.dedupe import phash
+    from asset_pipeline.records import SourceFile
+
+    pic = photo(256)
+    job = work.RenderJob(source=SourceFile(path=Path("p.jpg"), rel="p.jpg", sha256="0" * 64, size=0), spec=spec(256),
+                         stem="icon", preset=load_preset("fast"), cache_root=None)
+    lumas = []
+    real = Image.Image.convert
+
+    def convert(self, mode=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if mode == "L" and self.mode == "RGB" and self.size == (256, 256):
+            lumas.append(1)
+        return real(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", convert)
+    asset = work.encode_image(job, pic, has_alpha=False, upstream=())
+    assert len(lumas) == 1
+    monkeypatch.undo()
+    assert asset.phash == phash(pic)  # the same hash as from the RGB rendition itself
+
+
 def test_fast_preset_writes_a_baseline_optimized_jpeg_with_a_progressive_files_pixels() -> None:
     # why fast is baseline: a progressive file holds the same coefficients, so it decodes to the
     # same pixels and scores the same, but costs twice the encode and the decode for the score
