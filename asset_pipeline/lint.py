@@ -267,6 +267,18 @@ def connected_to_corners(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def every_kth(image: Image.Image, k: int) -> np.ndarray:
+    """`np.asarray(image)[::k, ::k]`, without the copy of the whole image `np.asarray` makes:
+    an affine NEAREST transform samples input pixel k * x (the half-pixel shift makes Pillow's
+    centre-based sampling land on it). 0.3 instead of 2.3 ms for a 1024 RGBA rendition."""
+    if k <= 1:
+        return np.asarray(image)
+    w, h = image.size
+    size = ((w + k - 1) // k, (h + k - 1) // k)
+    shift = 0.5 - k / 2
+    return np.asarray(image.transform(size, Image.Transform.AFFINE, (k, 0, shift, 0, k, shift), Image.Resampling.NEAREST))
+
+
 def rounded_radius(image: Image.Image) -> float | None:
     """The corner radius as a share of the art's side, when >= 3 corners look pre-rounded.
 
@@ -275,11 +287,10 @@ def rounded_radius(image: Image.Image) -> float | None:
     the image (a small rounded button on a field is art, not a mask), and the radius must be
     2-42 % of its side: a circle (50 %) is a round emblem, not rounded corners.
     """
-    arr = np.asarray(image)
     # judged on every k-th pixel of a large image: a 2 % radius is still >= 10 samples at 512,
     # and the flood fill costs 4x less than at 1024
-    k = max(1, min(arr.shape[:2]) // ROUNDED_SIDE)
-    arr = arr[::k, ::k]
+    k = max(1, min(image.size) // ROUNDED_SIDE)
+    arr = every_kth(image, k)
     outside = _outside(arr)
     if outside is None:
         return None

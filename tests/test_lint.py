@@ -129,6 +129,14 @@ def test_square_corners_on_a_margin_and_round_emblems_do_not_fire() -> None:
         assert "rounded_corners" not in run_lint(art)
 
 
+@pytest.mark.parametrize("shape", [(1024, 1024, 4), (1023, 771, 4), (1500, 1100, 3), (361, 200), (5, 3, 4)])
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_every_kth_pixel_is_numpys_slice(shape: tuple[int, ...], k: int) -> None:
+    arr = np.random.default_rng(sum(shape) + k).integers(0, 256, shape, dtype=np.uint8)
+    got = lint.every_kth(Image.fromarray(arr), k)
+    assert got.shape == arr[::k, ::k].shape and np.array_equal(got, arr[::k, ::k])
+
+
 # --- QR codes and barcodes -------------------------------------------------------------------
 
 
