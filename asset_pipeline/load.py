@@ -391,8 +391,9 @@ def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False)
     decode is held whole.
     """
     convert = _converter(im)
-    if step <= 1 and not streamed:
-        return convert(im) if convert is not None else im
+    if step <= 1:
+        whole = png_strips.decode_whole(im) if streamed else im  # streamed: for zlib-ng's inflate alone
+        return convert(whole) if convert is not None else whole
     if convert is None and im.mode in ("L", "RGB", "CMYK") and not streamed:
         return im.reduce(step)  # no conversion and no premultiplying: Pillow reduces without a copy
     w, h = im.size
@@ -405,9 +406,7 @@ def _shrink_and_normalize(im: Image.Image, step: int, *, streamed: bool = False)
     for y, (part, top, array) in zip(range(0, h, rows), parts, strict=True):
         if convert is not None:
             part, array = convert(part), None
-        if step <= 1:  # a PNG kept at its size: streamed for zlib-ng's faster inflate alone
-            part = part.crop((0, top, w, part.height)) if top else part
-        elif part.mode == "RGBA":
+        if part.mode == "RGBA":
             part = reduce_rgba(part, step, top, array)
         else:
             part = part.reduce(step, box=(0, top, w, part.height))
@@ -512,9 +511,9 @@ INFLATE_BOUND = 1 / 16  # compressed / raw pixel bytes above which a full-size P
 def _inflate_bound(im: Image.Image, source: SourceFile) -> bool:
     """Whether a PNG kept at its full size decodes faster strip by strip, for zlib-ng's inflate
     (the system zlib Pillow links is the slower one): where the file is large for its pixels.
-    Measured at full size: a 16-bit sky photo (0.55 of its raw bytes) 230 -> 178 ms, a photo
-    cut-out (0.16) -7 %; flat art inflates fast either way and pays for the strips' copies
-    (a palette logo at 0.006: +40 %)."""
+    Measured at full size (png_strips.decode_whole): a 16-bit sky photo (0.55 of its raw bytes)
+    230 -> 170 ms, a photo cut-out (0.16) 163 -> 137 ms; flat art inflates fast either way and
+    pays for the strips (a palette logo at 0.006: +40 % when streamed)."""
     return source.size >= png_strips.raw_bytes(im) * INFLATE_BOUND
 
 

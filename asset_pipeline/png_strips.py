@@ -38,6 +38,7 @@ _PIXEL_BYTES = {"L": 1, "P": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16B": 2, "RGB;1
 _READ = 1 << 16  # IDAT bytes read from the file at a time
 _TEXT_CHUNKS = {b"eXIf", b"tEXt", b"zTXt", b"iTXt"}
 _STORED_MAX = 0xFFFF  # bytes in one stored deflate block
+WHOLE_STRIP_BYTES = 1 << 19  # inflated bytes decoded at a time by decode_whole
 _ZLIB_HEADER = b"\x78\x01"
 
 
@@ -198,6 +199,41 @@ def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int, np.nd
         yield strip, top, pixels
     src.finish()
     _read_trailing_chunks(im)
+
+
+def decode_whole(im: Image.Image) -> Image.Image:
+    """All of `im`'s pixels in one image, as Pillow's `load()` gives them, inflated by zlib-ng.
+
+    Each strip is decoded straight into the result (the row in front of it rewrites the row
+    above with the same values), so nothing but the result is held. Afterwards the metadata
+    chunks that follow the pixels are in `im.info`.
+    """
+    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None
+    w, h = im.size
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    row_bytes = w * _PIXEL_BYTES[rawmode]
+    out = Image.new(im.mode, (w, h), None)  # not cleared: the decoder fills every row
+    if im.mode == "P" and im.palette is not None:
+        out.putpalette(im.palette.palette, im.palette.rawmode or "RGB")
+    if "transparency" in im.info:
+        out.info["transparency"] = im.info["transparency"]
+    src = _Inflater(im.fp, im.tile[0][2])
+    rows = max(1, WHOLE_STRIP_BYTES // (row_bytes + 1))
+    above = b""
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        top = 1 if above else 0
+        decoder = Image._getdecoder(im.mode, "zip", rawmode)
+        try:
+            decoder.setimage(out.im, (0, y - top, w, y + n))
+            _feed(decoder, above, src.read(n * (row_bytes + 1)))
+        finally:
+            decoder.cleanup()
+        above = b"\x00" + _raw_row(out.crop((0, y + n - 1, w, y + n)), rawmode)
+    src.finish()
+    _read_trailing_chunks(im)
+    return out
 
 
 def _read_trailing_chunks(im: PngImagePlugin.PngImageFile) -> None:

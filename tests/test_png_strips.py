@@ -40,13 +40,19 @@ def _both(src: SourceFile, keep: int, monkeypatch: pytest.MonkeyPatch) -> tuple[
     """(streamed, whole-image) loads of `src` with tiny strips (many boundaries)."""
     monkeypatch.setattr(load_mod, "STRIP_PIXELS", W * 20)  # streamed strips are a quarter of this
     calls = []
-    real = png_strips.strips
+    real, real_whole = png_strips.strips, png_strips.decode_whole
 
     def counting(im: Image.Image, rows: int):  # type: ignore[no-untyped-def]
         calls.append(rows)
         return real(im, rows)
 
+    def counting_whole(im: Image.Image) -> Image.Image:
+        calls.append(0)
+        return real_whole(im)
+
     monkeypatch.setattr(png_strips, "strips", counting)
+    monkeypatch.setattr(png_strips, "decode_whole", counting_whole)
+    monkeypatch.setattr(png_strips, "WHOLE_STRIP_BYTES", W * 10)  # many boundaries at full size too
     streamed = load_image(src, shrink_to=("short", keep)).image
     assert calls, "the strip-wise decoder was not used"
     monkeypatch.setattr(png_strips, "streamable", lambda im: False)
@@ -198,8 +204,8 @@ def test_a_png_kept_at_full_size_streams_only_where_inflating_is_the_work(tmp_pa
     # zlib-ng inflates faster than the system zlib Pillow links: worth the strips' copies for a
     # file large for its pixels (a photo, 16-bit), not for flat art that inflates fast anyway
     calls: list[int] = []
-    real = png_strips.strips
-    monkeypatch.setattr(png_strips, "strips", lambda im, rows: calls.append(rows) or real(im, rows))
+    real = png_strips.decode_whole
+    monkeypatch.setattr(png_strips, "decode_whole", lambda im: calls.append(1) or real(im))
     noisy = rawimages.png_bytes(np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8))
     flat = rawimages.png_bytes(np.full((H, W, 3), 90, np.uint8))
     assert len(noisy) >= W * H * 3 * load_mod.INFLATE_BOUND > len(flat)
