@@ -127,12 +127,13 @@ def test_exif_orientation_after_the_pixels_is_applied(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.7, 0.95])
-def test_truncated_pixel_data_is_one_error_naming_the_file(keep: float, tmp_path: Path) -> None:
+@pytest.mark.parametrize("side", [9, H])  # strips reduced, and decoded whole (png_strips.decode_whole)
+def test_truncated_pixel_data_is_one_error_naming_the_file(keep: float, side: int, tmp_path: Path) -> None:
     data = rawimages.png_bytes(_art(4), filters=(1, 4), idat_size=300)
     end = data.rindex(b"IEND") - 4
     src = _source(tmp_path, "cut.png", data[: int(end * keep)])
     with pytest.raises(UnreadableImage, match=r"truncated or corrupt") as info:
-        load_image(src, shrink_to=("short", 9))
+        load_image(src, shrink_to=("short", side))
     assert info.value.source == "cut.png" and "\n" not in str(info.value)
 
 
