@@ -116,27 +116,22 @@ class Reference:
     size: tuple[int, int]
 
 
-FLATTEN_PIXELS = 1 << 18  # composited a strip at a time: the 1024 icon's three RGBA copies were 12 MB at once
-
-
 def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    """RGBA over an opaque background colour (Pillow's alpha_composite is premultiplied-correct).
+    """RGBA over an opaque background colour, as Pillow's (premultiplied-correct) alpha_composite.
 
     An RGB image comes back as it is, not copied: scoring, hashing and lint all flatten the same
-    rendition, and none of them writes to it. The composite is per pixel, so it is made a strip
-    at a time: only the RGB result is held whole.
+    rendition, and none of them writes to it. The composite is a paste with the alpha as the
+    mask: over an opaque background Pillow's blend and alpha_composite round to the same value
+    for every colour, alpha and background level (tests/test_quality.py checks all of them),
+    and the paste holds only the RGB result and costs a third (2.7 vs 8.2 ms at 1024 px) of
+    compositing strips of RGBA copies.
     """
     if image.mode == "RGB":
         return image
     if image.mode != "RGBA":
         return image.convert("RGB")
-    w, h = image.size
-    out = Image.new("RGB", image.size)
-    rows = max(1, FLATTEN_PIXELS // max(1, w))
-    for y in range(0, h, rows):
-        part = image.crop((0, y, w, min(h, y + rows)))
-        base = Image.new("RGBA", part.size, (*background, 255))
-        out.paste(Image.alpha_composite(base, part).convert("RGB"), (0, y))
+    out = Image.new("RGB", image.size, background)
+    out.paste(image, (0, 0), image)
     return out
 
 

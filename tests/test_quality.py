@@ -123,12 +123,17 @@ def _rgba_art(w: int, h: int, seed: int = 2) -> Image.Image:
     return Image.fromarray(px, "RGBA")
 
 
-def test_flatten_made_in_strips_is_the_whole_composite() -> None:
-    im = _rgba_art(1000, 701)  # several strips, the last one short
-    assert 701 > q.FLATTEN_PIXELS // 1000
-    for bg in ((255, 255, 255), (255, 0, 255)):
+def test_flatten_is_pillows_alpha_composite_for_every_colour_alpha_and_background() -> None:
+    # every (colour, alpha) pair in one image, over every background level
+    c, a = np.meshgrid(np.arange(256), np.arange(256))
+    im = Image.fromarray(np.dstack([c, 255 - c, (c * 7) % 256, a]).astype(np.uint8), "RGBA")
+    for level in range(256):
+        bg = (level, 255 - level, (level * 13) % 256)
         whole = Image.alpha_composite(Image.new("RGBA", im.size, (*bg, 255)), im).convert("RGB")
-        assert q.flatten(im, bg).tobytes() == whole.tobytes()
+        assert q.flatten(im, bg).tobytes() == whole.tobytes(), bg
+    art = _rgba_art(1000, 701)
+    want = Image.alpha_composite(Image.new("RGBA", art.size, (255, 0, 255, 255)), art).convert("RGB")
+    assert q.flatten(art, (255, 0, 255)).tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("transparency", ["bytes", "index", "none"])
