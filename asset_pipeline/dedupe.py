@@ -89,9 +89,9 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 def composite(image: Image.Image) -> Image.Image:
     """RGB as the art looks over the fixed grey background."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        base = Image.new("RGBA", rgba.size, HASH_BACKGROUND + (255,))
-        return Image.alpha_composite(base, rgba).convert("RGB")
+        from .quality import flatten
+
+        return flatten(image if image.mode == "RGBA" else image.convert("RGBA"), HASH_BACKGROUND)
     return image.convert("RGB")
 
 
