@@ -12,8 +12,9 @@ the row above unknown. But PNG filters work byte by byte, each byte predicted on
 bytes `bpp` before it and above it (ISO/IEC 15948, section 9.2), which hold the same byte of
 a sample. So the high bytes never read a low byte, and with the low bytes of the row in front
 set to zero the high bytes still decode exactly. Interlaced and 1-, 2- and 4-bit images are
-decoded whole, as before. The re-wrap is a run of stored deflate blocks (a copy). Inflating with zlib-ng rather than the
-system zlib is what makes this faster than Pillow's own decode, not only smaller (docs/formats.md).
+decoded whole, as before. The re-wrap is a run of stored deflate blocks (a copy). Inflating
+with zlib-ng rather than the system zlib is what makes this faster than Pillow's own decode,
+not only smaller (docs/formats.md); `decode_whole` uses it for that alone.
 
 Metadata chunks after the pixels (an eXIf some tools write there, text chunks) are read into
 `image.info` the way Pillow's own reader does, so orientation is found wherever it is.
@@ -74,7 +75,8 @@ def raw_bytes(im: Image.Image) -> int:
 
 
 def _rawmode(im: Image.Image) -> str | None:
-    args = im.tile[0][3] if im.tile else None
+    tile = getattr(im, "tile", None)  # an opened PNG's, as an ImageFile
+    args = tile[0][3] if tile else None
     rawmode = args if isinstance(args, str) else None
     if rawmode in ("L", "P", "LA", "RGB", "RGBA") and rawmode != im.mode:
         return None  # 8-bit raw modes read only into their own mode

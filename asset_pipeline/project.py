@@ -136,7 +136,7 @@ def _hash_in_child(todo: list[tuple[Path, Any]], meanwhile: Callable[[], object]
         os.waitpid(pid, 0)
     for line in lines:
         parts = line.split()
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit() or int(parts[0]) >= len(todo):
+        if len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64 or not parts[2].isdigit() or int(parts[0]) >= len(todo):
             continue  # a line cut short by a child that died: hash_file reads that file itself
         r, st = todo[int(parts[0])]
         _early[r] = (st.st_mtime_ns, st.st_size, parts[1], int(parts[2]))

@@ -233,7 +233,7 @@ def _ssim_once(x8: np.ndarray, y8: np.ndarray) -> float:
         both *= ux
         num /= both
         total += float(num.sum(dtype=np.float64))
-    return total / (n * m)
+    return float(total / (n * m))
 
 
 def decode(data: bytes, background: tuple[int, int, int]) -> Image.Image:
