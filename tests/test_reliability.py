@@ -254,6 +254,27 @@ def test_sources_are_hashed_in_a_child_while_the_workers_imports_are_made(make_p
 
 
 @pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
+def test_a_child_with_more_results_than_a_pipe_holds_sends_them_all(tmp_path: Path) -> None:
+    """2000 sources: ~160 KB of result lines, over a pipe's 64 KB, while this process is busy."""
+    import hashlib
+
+    from asset_pipeline import project as project_mod
+
+    root = tmp_path / "big"
+    (root / "thumbnails" / "en").mkdir(parents=True)
+    for i in range(2000):
+        (root / "thumbnails" / "en" / f"{i:04d}.png").write_bytes(b"x%d" % i)
+    try:
+        project_mod._prefetch(root, meanwhile=lambda: time.sleep(0.2))
+        got = dict(project_mod._early)
+    finally:
+        project_mod._early.clear()
+    assert len(got) == 2000
+    some = (root / "thumbnails" / "en" / "1234.png").resolve()
+    assert got[some][2] == hashlib.sha256(b"x1234").hexdigest() and got[some][3] == 5
+
+
+@pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
 def test_a_hashing_child_that_dies_leaves_its_files_to_this_process(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
     from asset_pipeline import project as project_mod
     from asset_pipeline.project import _hash_bytes, discover
