@@ -44,6 +44,19 @@ def _box_mean(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _numerator(ux: np.ndarray, uy: np.ndarray, uxy: np.ndarray) -> np.ndarray:
+    """SSIM's numerator, (2 cov(x, y) + C2)(2 ux uy + C1), made in `uxy` (the mean of x * y)."""
+    t = ux * uy
+    num = uxy
+    num -= t
+    num *= 2 * _COV
+    num += _C2  # 2 cov(x, y) + C2
+    t *= 2
+    t += _C1  # 2 ux uy + C1
+    num *= t
+    return num
+
+
 @dataclass(frozen=True, slots=True)
 class _Plane:
     """One reference plane with the statistics every comparison against it needs."""
@@ -88,15 +101,7 @@ class _Plane:
         ux = self.ux[r0:r1]
         uy = _box_mean(ys)
         uyy = _box_mean(ys * ys)
-        uxy = _box_mean(x * ys)
-        t = ux * uy
-        num = uxy
-        num -= t
-        num *= 2 * _COV
-        num += _C2  # 2 cov(x, y) + C2
-        t *= 2
-        t += _C1  # 2 ux uy + C1
-        num *= t
+        num = _numerator(ux, uy, _box_mean(x * ys))
         uy *= uy
         uyy -= uy
         uyy *= _COV
@@ -215,14 +220,7 @@ def _ssim_once(x8: np.ndarray, y8: np.ndarray) -> float:
         y *= y
         x += y
         both = _box_mean(x)  # mean of x^2 + y^2
-        t = ux * uy
-        num = uxy
-        num -= t
-        num *= 2 * _COV
-        num += _C2  # 2 cov(x, y) + C2
-        t *= 2
-        t += _C1  # 2 ux uy + C1
-        num *= t
+        num = _numerator(ux, uy, uxy)
         ux *= ux
         uy *= uy
         ux += uy  # ux^2 + uy^2
