@@ -7,6 +7,7 @@ is cached by content, so a rebuild with nothing changed decodes and encodes noth
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -135,8 +136,9 @@ def _build(
     if lock_timeout is None:
         lock_timeout = _lock_timeout_from_env()  # a bad value is found now, not after the whole build
     n_jobs = resolve_jobs(jobs)
-    # sources to hash mean work to do, most likely: the workers' imports are made meanwhile
-    project = discover(root, meanwhile=preload if n_jobs > 1 and not check else None)
+    # sources to hash mean work to do, most likely: the tasks' imports are made meanwhile
+    meanwhile = None if check else preload if n_jobs > 1 else functools.partial(preload, here=True)
+    project = discover(root, meanwhile=meanwhile)
     settings = resolve_settings(project, preset=preset, platform=platform, max_bytes=max_bytes)
     out_path = Path(out) if out is not None else root / "dist"
     source_dirs = [root / "thumbnails", root / "icons"]

@@ -63,15 +63,20 @@ _TASK_MODULES = (
 )
 
 
-def preload() -> None:
-    """Import what every task needs, once, before the workers are forked (they share it)."""
+def preload(*, here: bool = False) -> None:
+    """Import what every task needs, once, before the workers are forked (they share it).
+
+    `here`: the tasks run in this process (one job), so the imports are made for it whatever
+    the start method, and numpy's threads are left as they are.
+    """
     import importlib
     import multiprocessing
     import os
 
-    if multiprocessing.get_start_method() != "fork":
-        return  # spawned workers start from nothing: they import for themselves
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads: see _worker_init
+    if not here:
+        if multiprocessing.get_start_method() != "fork":
+            return  # spawned workers start from nothing: they import for themselves
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads: see _worker_init
     for name in _TASK_MODULES:
         try:
             importlib.import_module(name)

@@ -325,6 +325,25 @@ def test_an_interrupt_while_the_child_hashes_stops_it_and_leaves_no_process(make
         os.waitpid(forked[0], os.WNOHANG)  # stopped and reaped: not even a zombie is left
 
 
+@pytest.mark.skipif(not _fork_path_available(), reason="hashing in a child needs fork and a single-threaded process")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_build_makes_its_tasks_imports_while_the_sources_are_hashed(jobs: int, make_project, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job runs the tasks here, so the imports are made for this process; with workers, for
+    them to share; `--check` makes none."""
+    from asset_pipeline import pipeline
+
+    root = make_project(thumbnails={"en": {"a.png": gradient(64, 64, seed=1)}})
+    calls: list[dict[str, bool]] = []
+    real = pipeline.preload
+    monkeypatch.setattr(pipeline, "preload", lambda **kw: calls.append(kw) or real(**kw))
+    assert build(root, out=tmp_path / "out", jobs=jobs, use_cache=False).return_code == 0
+    assert calls == ([{"here": True}] if jobs == 1 else [{}])
+    calls.clear()
+    build(root, out=tmp_path / "out", jobs=jobs, use_cache=False, check=True)
+    assert calls == []
+
+
 def test_meanwhile_is_not_run_when_no_source_needs_hashing(make_project, tmp_path: Path) -> None:
     """A build whose sources the stat memo knows (nothing changed) does not pay for the imports."""
     from asset_pipeline.cache import FileHashes
