@@ -133,7 +133,12 @@ def fingerprint(image: Image.Image | PackedRGB, *, premultiplied: Image.Image | 
     if step >= 2 and premultiplied is not None:  # `image` as RGBa (render.premultiplied): Pillow's own reduce of RGBA
         image = premultiplied.reduce(step).convert("RGBA")
     elif step >= 2:
-        image = image.reduce(step) if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA").reduce(step)
+        from .load import reduce_in_strips
+
+        if image.mode in ("RGB", "RGBA"):
+            image = reduce_in_strips(image, step)  # RGBA: no premultiplied copy of the whole image
+        else:
+            image = image.reduce(step) if image.mode in ("L", "LA") else image.convert("RGBA").reduce(step)
     if not isinstance(image, Image.Image):  # a PackedRGB too small to reduce
         image = image.image()
     rgb = composite(image)

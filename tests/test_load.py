@@ -27,7 +27,7 @@ from PIL import Image
 
 from asset_pipeline import load as load_mod
 from asset_pipeline.errors import AssetError, ImageTooLarge, UnreadableImage
-from asset_pipeline.load import LoadedImage, load_image
+from asset_pipeline.load import LoadedImage, PackedRGB, as_image, load_image
 from asset_pipeline.records import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -322,6 +322,22 @@ def test_strip_wise_reduce_equals_whole_image_reduce(mode: str, tmp_path: Path, 
     full = convert(im) if convert else im
     whole = load_mod.reduce_rgba(full, 3) if full.mode == "RGBA" else full.reduce(3)
     assert got.mode == whole.mode and got.size == whole.size == (101, 68)
+    assert got.tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "packed"])
+def test_reduce_in_strips_is_pillows_reduce(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = photo(301, 203, seed=5)
+    im: Image.Image | PackedRGB = base
+    if mode == "RGBA":
+        im = base.copy()
+        im.putalpha(Image.fromarray((np.arange(301 * 203) % 253).reshape(203, 301).astype(np.uint8)))
+    elif mode == "packed":
+        im = PackedRGB(np.asarray(base).copy())
+    monkeypatch.setattr(load_mod, "STRIP_PIXELS", 301 * 40)  # several strips, the last one partial
+    whole = as_image(im).reduce(4)
+    got = load_mod.reduce_in_strips(im, 4)
+    assert got.mode == whole.mode and got.size == whole.size == (76, 51)
     assert got.tobytes() == whole.tobytes()
 
 
