@@ -26,12 +26,13 @@ WEIGHTS = (6.0, 1.0, 1.0)  # Y, Cb, Cr
 WIN = 7  # scikit-image's default window
 _COV = WIN * WIN / (WIN * WIN - 1)  # sample covariance, as scikit-image's default
 _C1 = (0.01 * 255) ** 2
-SSIM_ROWS = 128  # SSIM map rows computed at a time (a 1024-wide strip's temporaries: ~0.5 MB each)
+SSIM_ROWS = 32  # SSIM map rows computed at a time: a 1024-wide strip's ~8 float temporaries are 128 KB each
+# (4 MB at 128 rows, in the quality search's peak; 16-256 rows all took the same time)
 _C2 = (0.03 * 255) ** 2
 
 
-def _box_mean(a: np.ndarray) -> np.ndarray:
-    """Mean over every full WIN x WIN window ("valid" region: the border SSIM leaves out)."""
+def _box_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over every full WIN x WIN window ("valid" region: the border SSIM leaves out)."""
     h = a.shape[0] - WIN + 1
     rows = a[0:h].copy()
     for k in range(1, WIN):
@@ -40,7 +41,16 @@ def _box_mean(a: np.ndarray) -> np.ndarray:
     out = rows[:, 0:w].copy()
     for k in range(1, WIN):
         out += rows[:, k : k + w]
-    out *= 1.0 / (WIN * WIN)
+    return out
+
+
+_MEAN = np.float32(1.0 / (WIN * WIN))
+
+
+def _box_mean(a: np.ndarray) -> np.ndarray:
+    """Mean over every full WIN x WIN window."""
+    out = _box_sum(a)
+    out *= _MEAN
     return out
 
 
@@ -62,7 +72,9 @@ class _Plane:
     """One reference plane with the statistics every comparison against it needs."""
 
     x: np.ndarray = field(repr=False)  # 8-bit
-    ux: np.ndarray | None = field(repr=False)  # local mean; None when the plane is too small
+    # local sums of x (uint16: 49 * 255 fits, exact in float32 too), the local mean times 49;
+    # None when the plane is too small. Half of float32 means, to the bit the same means.
+    sx: np.ndarray | None = field(repr=False)
     var: np.ndarray | None = field(repr=False)  # sample variance + C2
 
     @classmethod
@@ -70,35 +82,37 @@ class _Plane:
         if min(x.shape) < WIN:
             return cls(x, None, None)
         n, m = x.shape[0] - WIN + 1, x.shape[1] - WIN + 1
-        ux = np.empty((n, m), np.float32)
+        sx = np.empty((n, m), np.uint16)
         var = np.empty((n, m), np.float32)
         for r0 in range(0, n, SSIM_ROWS):
             r1 = min(n, r0 + SSIM_ROWS)
             xs = x[r0 : r1 + WIN - 1].astype(np.float32)
-            u = ux[r0:r1] = _box_mean(xs)
+            u = _box_sum(xs)
+            sx[r0:r1] = u
+            u *= _MEAN
             v = _box_mean(xs * xs)
             v -= u * u
             v *= _COV
             v += _C2
             var[r0:r1] = v
-        return cls(x, ux, var)
+        return cls(x, sx, var)
 
     def ssim(self, y: np.ndarray) -> float:
-        if self.ux is None or self.var is None:
+        if self.sx is None or self.var is None:
             return 1.0 if np.array_equal(self.x, y) else 0.0
         total = 0.0
-        n = self.ux.shape[0]
+        n = self.sx.shape[0]
         for r0 in range(0, n, SSIM_ROWS):  # strips of output rows: the temporaries stay small
             r1 = min(n, r0 + SSIM_ROWS)
             total += self._strip_sum(y, r0, r1)
-        return total / self.ux.size
+        return total / self.sx.size
 
     def _strip_sum(self, y: np.ndarray, r0: int, r1: int) -> float:
         """Sum of the SSIM map over output rows r0..r1 (inputs r0..r1 + WIN - 1)."""
-        assert self.ux is not None and self.var is not None
+        assert self.sx is not None and self.var is not None
         # the planes stay 8-bit; each strip is made float here (4x less held than float planes)
         x, ys = self.x[r0 : r1 + WIN - 1].astype(np.float32), y[r0 : r1 + WIN - 1].astype(np.float32)
-        ux = self.ux[r0:r1]
+        ux = self.sx[r0:r1] * _MEAN  # float32, as _box_mean made it
         uy = _box_mean(ys)
         uyy = _box_mean(ys * ys)
         num = _numerator(ux, uy, _box_mean(x * ys))
