@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import stat
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -82,17 +83,55 @@ class PackedRGB:
     source (`size`, `mode`, `crop`, `reduce`); anything else asks for `image()`, a full copy.
     """
 
-    array: np.ndarray = field(repr=False)  # (h, w, 3) uint8
+    array: np.ndarray = field(repr=False)  # (h, w, 3) uint8: the pixels held, from `origin` on
+    full: tuple[int, int] | None = None  # the image's size, when only a part of it is held (`keep`)
+    origin: tuple[int, int] = (0, 0)
     mode = "RGB"
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.array.shape[1], self.array.shape[0]
+        return self.full or (self.array.shape[1], self.array.shape[0])
 
     def rows(self, box: tuple[int, int, int, int]) -> np.ndarray:
-        """The pixels of an in-bounds integer box, (h, w, 3) uint8 (a view)."""
+        """The pixels of an integer box inside the part held, (h, w, 3) uint8 (a view)."""
         x0, y0, x1, y1 = box
+        ox, oy = self.origin
+        x0, y0, x1, y1 = x0 - ox, y0 - oy, x1 - ox, y1 - oy
+        if x0 < 0 or y0 < 0 or x1 > self.array.shape[1] or y1 > self.array.shape[0]:
+            msg = f"{box} is outside the part held ({ox}, {oy}) + {self.array.shape[1]}x{self.array.shape[0]}"
+            raise ValueError(msg)
         return self.array[y0:y1, x0:x1]
+
+    def keep(self, box: tuple[int, int, int, int]) -> PackedRGB:
+        """Only the pixels of `box`: its rows are moved to the front of the same buffer, which is
+        then shrunk (realloc), so the part is kept without ever holding a copy of it. A 4096x2304
+        key art covered to a square reads 57 % of its columns: 15 of its 27 MiB are kept.
+
+        `self` is spent: its array is the part now. Where something else still refers to the
+        array (a view), nothing is moved and `self` comes back.
+        """
+        x0, y0, x1, y1 = box
+        ox, oy = self.origin
+        h, w = self.array.shape[:2]
+        full = self.size
+        lx, ly, nw, nh = x0 - ox, y0 - oy, x1 - x0, y1 - y0
+        if (lx, ly, nw, nh) == (0, 0, w, h) or nw <= 0 or nh <= 0:
+            return self
+        if lx < 0 or ly < 0 or lx + nw > w or ly + nh > h:
+            msg = f"{box} is outside the part held"
+            raise ValueError(msg)
+        # 2: this field and getrefcount's argument; a view, or another holder, would be more
+        if not self.array.flags.owndata or not self.array.flags.c_contiguous or sys.getrefcount(self.array) > 2:
+            return self
+        flat = self.array.reshape(-1)
+        row = nw * 3
+        for i in range(nh):  # each row lands at or before where it was: rows not yet moved are intact
+            start = ((ly + i) * w + lx) * 3
+            if start != i * row:
+                flat[i * row : (i + 1) * row] = flat[start : start + row]
+        del flat
+        self.array.resize((nh, nw, 3))  # refcheck on: it fails rather than leave a view dangling
+        return PackedRGB(self.array, full=full, origin=(x0, y0))
 
     def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
         return Image.fromarray(np.ascontiguousarray(self.rows(box)), "RGB")
@@ -105,6 +144,9 @@ class PackedRGB:
         return reduce_in_strips(self, factor)
 
     def image(self) -> Image.Image:
+        if self.full is not None:
+            msg = "only a part of this image is held"
+            raise ValueError(msg)
         return Image.fromarray(self.array, "RGB")
 
 

@@ -244,6 +244,26 @@ def _upscale(src_w: int, src_h: int, tw: int, th: int, fit: str) -> float:
     return min(sx, sy) if fit == "contain" else max(sx, sy)
 
 
+def _window(w: int, h: int, tw: int, th: int) -> tuple[float, float]:
+    """The largest box of the target's shape inside the image, as floats: exact centring."""
+    target_ratio = tw / th
+    return (h * target_ratio, float(h)) if w / h > target_ratio else (float(w), w / target_ratio)
+
+
+def reads(size: tuple[int, int], spec: RenderSpec, *, linear_light: bool) -> tuple[int, int, int, int] | None:
+    """The part of an image of `size` that `render` reads for `spec` (None: maybe all of it).
+
+    Only a linear-light cover is bounded in advance: contain reads the whole image, attention's
+    window depends on the pixels, and the gamma path is Pillow's resize of the image.
+    """
+    if spec.fit != "cover" or not linear_light:
+        return None
+    w, h = size
+    cw, ch = _window(w, h, spec.width, spec.height)
+    x0, y0 = (w - cw) / 2, (h - ch) / 2
+    return _region(size, (spec.width, spec.height), (x0, y0, x0 + cw, y0 + ch))
+
+
 def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, gap: float = REDUCING_GAP,
            premultiplied: Image.Image | None = None) -> Rendition:
     """Fit `loaded` to `spec` (never modifies `loaded.image`); `gap`, `premultiplied`: see `resize`."""
@@ -263,9 +283,7 @@ def render(loaded: LoadedImage, spec: RenderSpec, *, linear_light: bool = True, 
         canvas.paste(inner, ((tw - nw) // 2, (th - nh) // 2))
         out, crop = canvas, (0, 0, w, h)
     else:
-        # the largest box of the target's shape inside the image, as floats: exact centring
-        target_ratio = tw / th
-        cw, ch = (h * target_ratio, float(h)) if w / h > target_ratio else (float(w), w / target_ratio)
+        cw, ch = _window(w, h, tw, th)
         if spec.fit == "attention":
             sx, sy = saliency_window(as_image(im), (round(cw), round(ch)))
             x0, y0 = min(float(sx), w - cw), min(float(sy), h - ch)

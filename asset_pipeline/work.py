@@ -163,6 +163,28 @@ def _render(loaded: LoadedImage, spec: RenderSpec, preset: Preset, premultiplied
                   premultiplied=premultiplied)
 
 
+def _keep_read(loaded: LoadedImage, specs: tuple[RenderSpec, ...], preset: Preset) -> LoadedImage:
+    """`loaded` holding only the part of a packed decode that the renders of `specs` read (a
+    wide photo covered to a square: its middle), once nothing else needs the rest."""
+    from .load import PackedRGB
+    from .render import reads
+
+    im = loaded.image
+    if not isinstance(im, PackedRGB) or not specs:
+        return loaded
+    boxes = [reads(im.size, spec, linear_light=preset.render.linear_light) for spec in specs]
+    if any(b is None for b in boxes):
+        return loaded
+    x0, y0, x1, y1 = (f(b[i] for b in boxes if b is not None) for f, i in ((min, 0), (min, 1), (max, 2), (max, 3)))
+    del im
+    kept = dataclasses.replace(loaded, image=loaded.image.keep((x0, y0, x1, y1)))
+    del loaded  # its PackedRGB is spent
+    from .memory import trim
+
+    trim()  # the freed tail, where realloc left it inside the heap
+    return kept
+
+
 def prepare(task: PrepareTask) -> Prepared | Failure:
     """Decode once; fingerprint, encode `task.encode` and render `task.render` from that decode."""
     from .memory import trim
@@ -192,6 +214,7 @@ def _prepare(task: PrepareTask) -> Prepared | Failure:
                 probe_key(src, task.preset.render.max_pixels, task.decode),
                 {"width": loaded.width, "height": loaded.height, "fingerprint": dataclasses.asdict(fp)},
             )
+        loaded = _keep_read(loaded, task.encode + task.render, task.preset)
         renders = {spec: _render(loaded, spec, task.preset, pm) for spec in task.encode + task.render}
         findings = loaded.findings
         del loaded, pm  # the renditions are all that is needed now: the decode can go before encoding
@@ -259,7 +282,7 @@ def encode(args: tuple[RenderJob, Pixels | None, DecodePlan]) -> EncodedAsset | 
 
     def run() -> EncodedAsset:
         if pixels is None:
-            loaded = _load(job.source, plan, job.preset)
+            loaded = _keep_read(_load(job.source, plan, job.preset), (job.spec,), job.preset)
             r = _render(loaded, job.spec, job.preset)
             return encode_image(job, r.image, has_alpha=r.has_alpha, upstream=loaded.findings + r.findings)
         return encode_image(job, pixels.image(), has_alpha=pixels.has_alpha, upstream=pixels.findings)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from asset_pipeline.load import LoadedImage
+from asset_pipeline.load import LoadedImage, PackedRGB
 from asset_pipeline.quality import flatten
 from asset_pipeline.records import RenderSpec, SourceFile
-from asset_pipeline.render import render, resize, saliency_window
+from asset_pipeline.render import reads, render, resize, saliency_window
 
 BG = (255, 0, 255)
 
@@ -213,7 +213,7 @@ def test_a_linear_icon_render_never_holds_its_bands_whole() -> None:
         import numpy as np
         from pathlib import Path
         from PIL import Image
-        from asset_pipeline.load import LoadedImage
+        from asset_pipeline.load import LoadedImage, PackedRGB
         from asset_pipeline.records import RenderSpec, SourceFile
         from asset_pipeline.render import render
 
@@ -343,3 +343,95 @@ def test_a_gamma_space_prepare_premultiplies_an_rgba_decode_once(monkeypatch: py
     out = work.prepare(task)
     assert isinstance(out, work.Prepared) and out.probe is not None and len(out.renditions) == 2
     assert len(made) == 1
+
+
+# --- only the part a render reads is kept (issue 8: peak RSS) --------------------------------------
+
+
+@pytest.mark.parametrize(("size", "target"), [((1500, 700), (360, 360)), ((1500, 700), (1024, 1024)),
+                                               ((700, 1501), (360, 360)), ((901, 900), (300, 200))])
+def test_a_cover_render_reads_only_its_region_and_a_kept_part_renders_the_same(size: tuple[int, int], target: tuple[int, int]) -> None:
+    w, h = size
+    pixels = texture(w, h, seed=w)
+    sp = spec(*target)
+    box = reads(size, sp, linear_light=True)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+    whole = render(loaded(PackedRGB(pixels.copy())), sp).image
+    part = PackedRGB(pixels.copy()).keep(box)
+    assert part.size == size and part.array.shape == (y1 - y0, x1 - x0, 3) and part.origin == (x0, y0)
+    assert np.array_equal(part.array, pixels[y0:y1, x0:x1])
+    assert render(loaded(part), sp).image.tobytes() == whole.tobytes()
+    with pytest.raises(ValueError, match="outside the part held"):
+        part.rows((x0 - 1, y0, x1, y1) if x0 > 0 else (x0, y0 - 1, x1, y1))
+
+
+def test_reads_is_none_where_the_region_is_not_known_in_advance() -> None:
+    assert reads((1500, 700), spec(fit="contain"), linear_light=True) is None
+    assert reads((1500, 700), spec(fit="attention"), linear_light=True) is None
+    assert reads((1500, 700), spec(), linear_light=False) is None
+
+
+def test_keep_moves_nothing_while_a_view_of_the_pixels_is_alive() -> None:
+    pixels = texture(300, 200)
+    packed = PackedRGB(pixels.copy())
+    view = packed.rows((0, 0, 300, 10))
+    assert packed.keep((50, 0, 250, 200)) is packed  # moving rows under the view would change what it shows
+    assert np.array_equal(view, pixels[:10]) and np.array_equal(packed.array, pixels)
+
+
+def test_keep_gives_the_memory_back() -> None:
+    script = textwrap.dedent("""
+        import numpy as np
+        from asset_pipeline.load import PackedRGB
+
+        def status(key):
+            with open("/proc/self/status") as fh:
+                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key))
+
+        packed = PackedRGB(np.full((2304, 4096, 3), 7, np.uint8))  # 27 MiB
+        before = status("VmRSS:")
+        part = packed.keep((889, 0, 3207, 2304))
+        del packed
+        print(before - status("VmRSS:"), status("VmHWM:") - before)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    freed, grew = (int(v) for v in r.stdout.split())
+    assert freed > 11 * 2**20, freed / 2**20  # 4096 - 2318 columns: 11.7 MiB
+    assert grew < 2**20  # and no copy on the way
+
+
+def test_a_linear_prepare_of_a_wide_jpeg_keeps_only_the_middle_it_renders(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from asset_pipeline import work
+    from asset_pipeline.config import load_preset
+    from asset_pipeline.load import load_image
+
+    rng = np.random.default_rng(4)
+    px = np.clip(np.linspace(0, 230, 4096)[None, :, None] + rng.integers(0, 12, (2304, 4096, 3)), 0, 255).astype(np.uint8)
+    path = tmp_path / "key.jpg"
+    Image.fromarray(px).save(path, quality=90)
+    src = SourceFile(path=path, rel="key.jpg", sha256="0" * 64, size=path.stat().st_size)
+    preset = load_preset("balanced")
+    specs = (spec(1024, 1024), spec(360, 360))
+    plan = work.decode_plan(specs, preset)
+    task = work.PrepareTask(source=src, encode=(), render=specs, need_probe=True, preset=preset, cache_root=None, decode=plan)
+    kept = []
+    real = PackedRGB.keep
+
+    def keep(self: PackedRGB, box: tuple[int, int, int, int]) -> PackedRGB:
+        out = real(self, box)
+        kept.append((box, out.array.shape))
+        return out
+
+    monkeypatch.setattr(PackedRGB, "keep", keep)
+    out = work.prepare(task)
+    assert isinstance(out, work.Prepared) and out.probe is not None
+    (box, shape), = kept
+    assert box[0] > 800 and box[2] < 3300 and shape == (2304, box[2] - box[0], 3)  # the middle 57 %
+    full = load_image(src, max_pixels=preset.render.max_pixels, shrink_to=(plan.fit_side, plan.side), packed=True)
+    assert isinstance(full.image, PackedRGB) and full.image.full is None
+    for sp in specs:
+        assert out.renditions[sp].image().tobytes() == render(full, sp).image.tobytes()
+
