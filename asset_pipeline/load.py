@@ -23,6 +23,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -536,9 +537,7 @@ def _packed(im: Image.Image, source: SourceFile, icc: bytes | None) -> PackedRGB
     (Pillow then decodes it, and reports what is wrong)."""
     if im.mode != "RGB" or im.width * im.height < PACKED_MIN_PIXELS or _orientation(im) != 1:
         return None
-    probe = Image.new("RGB", (1, 1))
-    out, found = to_srgb(probe, icc, source.rel)
-    if out is not probe or found:  # a colour transform to make, or a profile to report: Pillow's path
+    if not _srgb_already(icc, source):  # a colour transform to make, or a profile to report: Pillow's path
         return None
     try:
         if os.stat(source.path).st_size >= im.width * im.height:
@@ -556,6 +555,26 @@ def _packed(im: Image.Image, source: SourceFile, icc: bytes | None) -> PackedRGB
     return PackedRGB(array)
 
 
+def _srgb_already(icc: bytes | None, source: SourceFile) -> bool:
+    """Whether the pixels need no colour transform and the profile no finding."""
+    probe = Image.new("RGB", (1, 1))
+    out, found = to_srgb(probe, icc, source.rel)
+    return out is probe and not found
+
+
+def _packed_png(im: Image.Image, source: SourceFile, icc: bytes | None) -> PackedRGB | Image.Image | None:
+    """A full-size RGB PNG (8 or 16 bits, no transparency key, sRGB) decoded into a PackedRGB;
+    an Image where a late eXIf turns it (PackedRGB does not transpose); None: not such a PNG."""
+    if im.mode != "RGB" or "transparency" in im.info or im.width * im.height < PACKED_MIN_PIXELS:
+        return None
+    if not _srgb_already(icc, source):
+        return None
+    array = png_strips.decode_rgb(im)
+    if _orientation(im, loaded=False) != 1:
+        return Image.fromarray(array, "RGB")
+    return PackedRGB(array)
+
+
 INFLATE_BOUND = 1 / 16  # compressed / raw pixel bytes above which a full-size PNG decode is mostly inflate
 
 
@@ -566,6 +585,32 @@ def _inflate_bound(im: Image.Image, source: SourceFile) -> bool:
     230 -> 170 ms, a photo cut-out (0.16) 163 -> 137 ms; flat art inflates fast either way and
     pays for the strips (a palette logo at 0.006: +40 % when streamed)."""
     return source.size >= png_strips.raw_bytes(im) * INFLATE_BOUND
+
+
+def _draft(im: Image.Image, fmt: str, shrink_to: tuple[Literal["short", "long"], int] | None) -> tuple[float, int]:
+    """(how much smaller than the source the decode may be, the integer reduce left after a
+    JPEG's DCT scaling), the scaling set on the unloaded `im`."""
+    width, height = im.size
+    factor = _shrink_factor(width, height, shrink_to)
+    if fmt in ("JPEG", "MPO") and factor >= 2:
+        # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
+        im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
+    return factor, int(_shrink_factor(*im.size, shrink_to))
+
+
+def held_pixels(path: Path, shrink_to: tuple[Literal["short", "long"], int] | None) -> int:
+    """About how many pixels `load_image` holds of the file at `path`, from its header alone
+    (0 where it cannot tell): the source's size after DCT scaling and the integer reduce."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a bomb's warning is the loader's to turn into an error
+            with Image.open(path) as im:
+                _, step = _draft(im, im.format or "", shrink_to)
+                w, h = im.size
+    except Exception:  # noqa: BLE001 - an unreadable file fails, with its reason, in its task
+        return 0
+    step = max(1, step)
+    return math.ceil(w / step) * math.ceil(h / step)
 
 
 def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tuple[Literal["short", "long"], int] | None,
@@ -583,20 +628,20 @@ def _load(im: Image.Image, source: SourceFile, *, max_pixels: int, shrink_to: tu
     if frames is not None:
         findings.append(frames)
     icc = im.info.get("icc_profile")
-    factor = _shrink_factor(width, height, shrink_to)
-    if fmt in ("JPEG", "MPO") and factor >= 2:
-        # libjpeg's DCT scaling: 1/2, 1/4 or 1/8, never below the size asked for
-        im.draft(None, (math.ceil(width / factor), math.ceil(height / factor)))
-    step = int(_shrink_factor(*im.size, shrink_to))
+    factor, step = _draft(im, fmt, shrink_to)
     if packed and fmt == "JPEG" and factor < 2 and step < 2:
         pixels = _packed(im, source, icc if isinstance(icc, bytes) else None)
         if pixels is not None:
             return LoadedImage(source=source, image=pixels, format=fmt, width=width, height=height, has_alpha=False,
                                findings=tuple(findings))
     streamed = png_strips.streamable(im) and (step >= 2 or _inflate_bound(im, source))
+    whole = _packed_png(im, source, icc if isinstance(icc, bytes) else None) if packed and streamed and step < 2 else None
+    if isinstance(whole, PackedRGB):
+        return LoadedImage(source=source, image=whole, format=fmt, width=width, height=height, has_alpha=False,
+                           findings=tuple(findings))
     if not streamed:
         im.load()
-    out = _shrink_and_normalize(im, step, streamed=streamed)
+    out = whole if whole is not None else _shrink_and_normalize(im, step, streamed=streamed)
     # read after the pixels: a PNG's eXIf may follow them, and Pillow's TIFF reader turns the
     # image itself and clears the tag (reading it earlier would turn TIFFs twice); an AVIF's
     # irot/imir boxes arrive as this same tag

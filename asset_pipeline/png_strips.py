@@ -238,6 +238,36 @@ def decode_whole(im: Image.Image) -> Image.Image:
     return out
 
 
+def decode_rgb(im: Image.Image) -> np.ndarray:
+    """`decode_whole` of an RGB PNG (8 or 16 bits) as an (h, w, 3) array: 3 bytes a pixel,
+    where Pillow holds RGB at 4. Each strip is decoded into one reused strip image behind the
+    row in front of it, then copied in; afterwards the trailing metadata is in `im.info`."""
+    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None and im.mode == "RGB"
+    w, h = im.size
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    row_bytes = w * _PIXEL_BYTES[rawmode]
+    out = np.empty((h, w, 3), np.uint8)
+    src = _Inflater(im.fp, im.tile[0][2])
+    rows = max(1, WHOLE_STRIP_BYTES // (row_bytes + 1))
+    strip = Image.new("RGB", (w, rows + 1), None)
+    above = b""
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        top = 1 if above else 0
+        decoder = Image._getdecoder(im.mode, "zip", rawmode)
+        try:
+            decoder.setimage(strip.im, (0, 0, w, n + top))
+            _feed(decoder, above, src.read(n * (row_bytes + 1)))
+        finally:
+            decoder.cleanup()
+        out[y : y + n] = np.asarray(strip)[top : top + n]
+        above = b"\x00" + _raw_row(strip.crop((0, top + n - 1, w, top + n)), rawmode)
+    src.finish()
+    _read_trailing_chunks(im)
+    return out
+
+
 def _read_trailing_chunks(im: PngImagePlugin.PngImageFile) -> None:
     """eXIf and text chunks after IDAT go into `im.info` through Pillow's chunk handlers."""
     png, fp = im.png, im.fp

@@ -216,3 +216,62 @@ def test_a_png_kept_at_full_size_streams_only_where_inflating_is_the_work(tmp_pa
         assert bool(calls) is streams and got.size == (W, H)
         with Image.open(io.BytesIO(data)) as im:
             assert got.tobytes() == im.convert("RGB").tobytes()
+
+
+# --- full-size RGB PNGs held at 3 bytes a pixel (issue 8: peak RSS) -------------------------------
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_decode_rgb_is_pillows_decode_with_every_filter_at_every_strip_boundary(deep: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    art = _art16(3, seed=7) if deep else _art(3, seed=7)
+    data = rawimages.png_bytes(art, filters=(0, 1, 2, 3, 4), idat_size=500)
+    monkeypatch.setattr(png_strips, "WHOLE_STRIP_BYTES", W * 6 * 4)  # 4 rows (16-bit) or 8 a strip
+    with Image.open(io.BytesIO(data)) as im:
+        got = png_strips.decode_rgb(im)
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        want = np.asarray(im.convert("RGB"))
+    assert got.shape == (H, W, 3) and np.array_equal(got, want)
+
+
+def _rgb_png(tmp_path: Path, name: str, *, deep: bool = True, extra: tuple[bytes, ...] = (), after: tuple[bytes, ...] = ()) -> SourceFile:
+    art = _art16(3, seed=3) if deep else _art(3, seed=3)
+    return _source(tmp_path, name, rawimages.png_bytes(art, filters=(1, 4), extra_chunks=extra, chunks_after=after))
+
+
+def test_a_full_size_rgb_png_is_packed_where_the_caller_takes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load_mod, "PACKED_MIN_PIXELS", 100)
+    for deep in (True, False):
+        src = _rgb_png(tmp_path, f"d{deep}.png", deep=deep)
+        packed = load_image(src, shrink_to=("short", H), packed=True)
+        plain = load_image(src, shrink_to=("short", H))
+        assert isinstance(packed.image, load_mod.PackedRGB) and isinstance(plain.image, Image.Image)
+        assert packed.image.image().tobytes() == plain.image.tobytes()
+        assert (packed.width, packed.height, packed.has_alpha, packed.findings) == (plain.width, plain.height, False, plain.findings)
+        # reduced, or too small to be worth it: Pillow's image as before
+        assert isinstance(load_image(src, shrink_to=("short", 9), packed=True).image, Image.Image)
+    monkeypatch.setattr(load_mod, "PACKED_MIN_PIXELS", W * H + 1)
+    assert isinstance(load_image(src, shrink_to=("short", H), packed=True).image, Image.Image)
+
+
+def test_a_png_packing_cannot_hold_keeps_to_pillows_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import struct
+
+    monkeypatch.setattr(load_mod, "PACKED_MIN_PIXELS", 100)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = exif.tobytes()
+    raw = raw[6:] if raw.startswith(b"Exif\x00\x00") else raw
+    cases = {
+        "key.png": {"extra": (rawimages.png_chunk(b"tRNS", struct.pack(">3H", 1, 2, 3)),)},  # a transparency key: RGBA
+        "turned.png": {"after": (rawimages.png_chunk(b"eXIf", raw),)},  # turned upright after the pixels
+    }
+    for name, kw in cases.items():
+        src = _rgb_png(tmp_path, name, **kw)  # type: ignore[arg-type]
+        packed = load_image(src, shrink_to=("short", H), packed=True)
+        plain = load_image(src, shrink_to=("short", H))
+        assert isinstance(packed.image, Image.Image), name
+        assert packed.image.mode == plain.image.mode and packed.image.size == plain.image.size, name
+        assert packed.image.tobytes() == plain.image.tobytes(), name
+    assert load_image(_rgb_png(tmp_path, "turned2.png", **cases["turned.png"]), packed=True).image.height == W  # type: ignore[arg-type]
+
