@@ -112,6 +112,53 @@ def test_png_preset_writes_lossless_png() -> None:
         assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(pic))
 
 
+@pytest.mark.parametrize(("mode", "size"), [("RGBA", (301, 203)), ("RGB", (130, 77)), ("RGBA", (5, 1))])
+def test_exact_palette_maps_strip_by_strip_to_the_same_indices(mode: str, size: tuple[int, int],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(len(mode))
+    pal = rng.integers(0, 256, (200, len(mode)), np.uint8)
+    im = Image.fromarray(pal[rng.integers(0, 200, size[::-1])], mode)
+    monkeypatch.setattr(png_codec, "EXACT_ROWS", 7)  # many strips, the last one partial
+    got = png_codec.exact_palette(im)
+    assert got is not None and got.mode == "P"
+    assert got.convert(mode).tobytes() == im.tobytes()
+    monkeypatch.setattr(png_codec, "EXACT_ROWS", 1 << 20)  # one strip: the whole image at once
+    whole = png_codec.exact_palette(im)
+    assert whole is not None and whole.tobytes() == got.tobytes() and whole.getpalette() == got.getpalette()
+
+
+def test_exact_palette_of_a_1024_icon_holds_little_beside_it() -> None:
+    """The packed colour codes and their search indices (4 and 8 bytes a pixel) are made a strip
+    at a time: 17.2 MiB grown for a 1024 RGBA icon when made whole, 2.5 a strip at a time."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import numpy as np
+        from PIL import Image
+        from asset_pipeline.encode.png import exact_palette
+        from asset_pipeline.memory import trim
+
+        def status(key):
+            with open("/proc/self/status") as fh:
+                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key))
+
+        rng = np.random.default_rng(0)
+        im = Image.fromarray(rng.integers(0, 256, (200, 4), np.uint8)[rng.integers(0, 200, (1024, 1024))], "RGBA")
+        exact_palette(Image.new("RGBA", (64, 64)))
+        trim()
+        open("/proc/self/clear_refs", "w").write("5")
+        before = status("VmRSS:")
+        out = exact_palette(im)
+        print(status("VmHWM:") - before, out.convert("RGBA").tobytes() == im.tobytes())
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    grew, same = r.stdout.split()
+    assert same == "True" and int(grew) < 6 * 2**20, int(grew) / 2**20
+
+
 def test_exact_palette_keeps_every_pixel_and_alpha() -> None:
     art = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
     ImageDraw.Draw(art).rectangle((8, 8, 40, 40), fill=(200, 10, 10, 128))
