@@ -5,7 +5,7 @@ whatever dedupe decides (icons) and renders the thumbnails that wait for it. A l
 dedupe runs as soon as its last candidate is fingerprinted, and its kept thumbnails are encoded
 while other sources are still decoding: there is no stage barrier, and only thumbnail-sized
 pixels ever travel back to this process. Tasks are started largest first, so the last one to
-finish is a small one.
+finish is a small one (with one job, those that hold the most pixels first).
 """
 
 from __future__ import annotations
@@ -246,7 +246,13 @@ class Work:
             todo_ren = tuple(sorted((s for s in thumb_specs.get(sha, ()) if (sha, s) not in self.ready), key=_spec_order))
             tasks.append(PrepareTask(source=src, encode=todo_enc, render=todo_ren, decode=plan,
                                      need_probe=need_probe, preset=self.preset, cache_root=self.cache_root))
-        if len(tasks) > 1:
+        if len(tasks) > 1 and pool.jobs <= 1:
+            # one job: the order costs no time, and the process holds more with every result
+            # (the encoded files, allocator leftovers), so the decodes that hold most go first
+            from .load import held_pixels
+
+            tasks.sort(key=lambda t: -held_pixels(t.source.path, (t.decode.fit_side, t.decode.side)))
+        elif len(tasks) > 1:
             tasks.sort(key=lambda t: -_decode_cost(t.source))
         for lang, src in self.candidates:
             if src.sha256 not in self.probes:

@@ -255,3 +255,40 @@ def test_decodes_are_ordered_by_their_cost_and_16_bit_counts_double(tmp_path: Pa
     assert _decode_cost(eight) == _decode_cost(jpeg) == 300 * 200
     assert _decode_cost(deep) == 2 * 300 * 200
     assert _decode_cost(SourceFile(path=bad, rel="bad.png", sha256="", size=9)) == 0
+
+
+def test_held_pixels_follow_the_jpeg_scaling_and_the_reduce_from_the_header(tmp_path: Path) -> None:
+    from asset_pipeline.load import held_pixels
+
+    Image.new("RGB", (3000, 2000)).save(tmp_path / "a.jpg")
+    Image.new("RGB", (3000, 2000)).save(tmp_path / "a.png")
+    assert held_pixels(tmp_path / "a.jpg", ("short", 1383)) == 3000 * 2000  # 1.45x: kept whole
+    assert held_pixels(tmp_path / "a.jpg", ("short", 900)) == 1500 * 1000  # DCT scaled by 1/2
+    assert held_pixels(tmp_path / "a.jpg", ("short", 200)) == 375 * 250  # 1/8, then reduced by 1
+    assert held_pixels(tmp_path / "a.png", ("short", 900)) == 1500 * 1000  # reduced by 2
+    assert held_pixels(tmp_path / "a.png", ("long", 1000)) == 1000 * 667  # reduced by 3
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    assert held_pixels(tmp_path / "bad.png", ("short", 900)) == 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_one_job_decodes_what_holds_most_first_two_what_costs_most(jobs: int, make_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # with one job the order costs no time and the process holds more with every result: the
+    # decode held largest runs while it holds least; with two, the longest decode starts first
+    from asset_pipeline import scheduler
+
+    wide = gradient(2200, 1500, seed=3)  # 1500 short side: kept whole for 1024 (held 3.3 MP)
+    big = gradient(3400, 3000, seed=4)  # reduced by 2 for the icon (held 2.6 MP), 10 MP to decode
+    root = make_project(icon=wide, thumbnails={"en": {"a.png": big}})
+    order: list[str] = []
+    real = scheduler.Pool.submit
+
+    def recording(self, fn, arg):  # type: ignore[no-untyped-def]
+        if fn is scheduler.prepare:
+            order.append(arg.source.rel)
+        return real(self, fn, arg)
+
+    monkeypatch.setattr(scheduler.Pool, "submit", recording)
+    build(root, jobs=jobs, use_cache=False, preset="balanced")
+    assert order == (["icon.png", "thumbnails/en/a.png"] if jobs == 1 else ["thumbnails/en/a.png", "icon.png"])
+
