@@ -202,10 +202,8 @@ def test_a_workers_tasks_import_nothing_the_main_process_could_have(tmp_path: Pa
 
 def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path: Path) -> None:
     """A worker scoring a 1024 JPEG takes a fraction of the page faults of a process whose mmap
-    threshold is fixed low (what `memory.tune` did, at 1 MiB: 25-30 % of a build's time went to
-    faulting in and zeroing fresh pages for every large block). 64 KiB here: the SSIM strips'
-    temporaries are 128 KB since they were made smaller, under 1 MiB (measured: 12.8k faults
-    against 70-78k; at 1 MiB, 18k)."""
+    threshold is fixed at 1 MiB (what `memory.tune` did: 25-30 % of a build's time went to
+    faulting in and zeroing fresh pages for every large block)."""
     import platform
 
     if platform.libc_ver()[0] != "glibc":
@@ -218,7 +216,7 @@ def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path:
 
         def faults(fixed_threshold):
             if fixed_threshold:
-                ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 16)  # M_MMAP_THRESHOLD
+                ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
             rng = np.random.default_rng(1)
             im = Image.fromarray(rng.integers(0, 256, (1024, 1024, 3), dtype=np.uint8))
             buf = io.BytesIO()
