@@ -28,3 +28,25 @@ def trim() -> None:
             libc.malloc_trim(0)
         except AttributeError:
             pass
+
+
+_in_worker = False
+
+
+def in_worker() -> None:
+    """This process is a pool worker: `trim_between` leaves its memory to the allocator."""
+    global _in_worker
+    _in_worker = True
+
+
+def trim_between() -> None:
+    """`trim` between the stages of a task, where they run in the build's own process (one job).
+
+    That process keeps every result and runs every task, so what a stage freed and left
+    resident sits under all that follows (balanced, one job: 90 -> 85 MiB peak on the
+    benchmark corpus). A worker gives its memory back after each task; between stages it
+    would only fault the same pages in again (fast, two jobs: +36k faults, ~3 % of the time).
+    """
+    if not _in_worker:
+        trim()
+

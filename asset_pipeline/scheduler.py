@@ -99,6 +99,9 @@ def _worker_init() -> None:
     # Ctrl-C is the main process's to handle: it stops the pool and leaves OUT untouched
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging(deferred=True)  # a worker opens the log file only if it has something to log
+    from .memory import in_worker
+
+    in_worker()
 
 
 class Pool:

@@ -191,7 +191,7 @@ def prepare(task: PrepareTask) -> Prepared | Failure:
 
 
 def _prepare(task: PrepareTask) -> Prepared | Failure:
-    from .memory import trim
+    from .memory import trim_between
 
     src = task.source
     try:
@@ -214,11 +214,11 @@ def _prepare(task: PrepareTask) -> Prepared | Failure:
         loaded = _keep_read(loaded, task.encode + task.render, task.preset)
         # what the decode freed (a turned copy, the tail of a packed part) is given back: left
         # resident, it sat under the renders and the encodes (a turned photo's prepare: 32 -> 25 MiB)
-        trim()
+        trim_between()
         renders = {spec: _render(loaded, spec, task.preset, pm) for spec in task.encode + task.render}
         findings = loaded.findings
         del loaded, pm  # the renditions are all that is needed now: the decode can go before encoding
-        trim()
+        trim_between()
     except AssetError as exc:
         return Failure(source=src.rel, reason=exc.reason, kind=exc.reason_code)
     encoded: dict[RenderSpec, EncodedAsset | Failure] = {}
@@ -285,7 +285,7 @@ def encode(args: tuple[RenderJob, Pixels | None, DecodePlan]) -> EncodedAsset | 
     try:
         return _guarded(job, lambda: _encode(job, pixels, plan))
     finally:
-        trim()  # as after `prepare`: with one job the next decode starts from this process's floor
+        trim()  # as after `prepare`: the next task starts from this process's floor
 
 
 def _encode(job: RenderJob, pixels: Pixels | None, plan: DecodePlan) -> EncodedAsset:
