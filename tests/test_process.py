@@ -295,9 +295,10 @@ def test_an_encode_run_here_leaves_this_process_where_it_started() -> None:
         spec = RenderSpec(role="icon", width=1024, height=1024, fit="cover", background=(255, 255, 255),
                           formats=("JPEG", "PNG"), max_bytes=5_000_000)
         y, x = np.mgrid[0:1024, 0:1024]
-        px = np.clip(np.stack([x / 4, y / 4, (x + y) / 8], -1) + np.random.default_rng(1).integers(0, 20, (1024, 1024, 3)), 0, 255).astype(np.uint8)
+        noise = np.random.default_rng(1).integers(0, 20, (1024, 1024, 3))
+        px = np.clip(np.stack([x / 4, y / 4, (x + y) / 8], -1) + noise, 0, 255).astype(np.uint8)
         pixels = work.Pixels.of(Image.fromarray(px), has_alpha=False, findings=())
-        del x, y, px
+        del x, y, px, noise
         src = SourceFile(path=Path("a.png"), rel="a.png", sha256="0" * 64, size=1)
         plan = work.DecodePlan(side=1383, fit_side="short", packed=True)
         job = work.RenderJob(source=src, spec=spec, stem="icon", preset=preset, cache_root=None)
@@ -339,8 +340,10 @@ def test_a_prepare_gives_back_what_its_decode_freed_before_rendering_and_encodin
         del x, y, px
         src = SourceFile(path=path, rel="turned.jpg", sha256="0" * 64, size=path.stat().st_size)
         preset = load_preset("balanced")
-        icon = RenderSpec(role="icon", width=1024, height=1024, fit="cover", background=(255, 255, 255), formats=("JPEG", "PNG"), max_bytes=5_000_000)
-        thumb = RenderSpec(role="thumbnail", width=360, height=360, fit="cover", background=(255, 255, 255), formats=("JPEG", "PNG"), max_bytes=5_000_000)
+        icon = RenderSpec(role="icon", width=1024, height=1024, fit="cover", background=(255, 255, 255),
+                          formats=("JPEG", "PNG"), max_bytes=5_000_000)
+        thumb = RenderSpec(role="thumbnail", width=360, height=360, fit="cover", background=(255, 255, 255),
+                           formats=("JPEG", "PNG"), max_bytes=5_000_000)
         task = work.PrepareTask(source=src, encode=(icon,), render=(thumb,), need_probe=True, preset=preset, cache_root=None,
                                 decode=work.decode_plan((icon, thumb), preset))
         work.prepare(task)  # the allocator's thresholds as a build leaves them
