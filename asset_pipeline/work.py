@@ -176,8 +176,7 @@ def _keep_read(loaded: LoadedImage, specs: tuple[RenderSpec, ...], preset: Prese
     if any(b is None for b in boxes):
         return loaded
     x0, y0, x1, y1 = (f(b[i] for b in boxes if b is not None) for f, i in ((min, 0), (min, 1), (max, 2), (max, 3)))
-    del im
-    return dataclasses.replace(loaded, image=loaded.image.keep((x0, y0, x1, y1)))  # `loaded`'s PackedRGB is spent
+    return dataclasses.replace(loaded, image=im.keep((x0, y0, x1, y1)))  # `loaded`'s PackedRGB is spent
 
 
 def prepare(task: PrepareTask) -> Prepared | Failure:
