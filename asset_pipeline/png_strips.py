@@ -23,7 +23,7 @@ Metadata chunks after the pixels (an eXIf some tools write there, text chunks) a
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -203,6 +203,42 @@ def strips(im: Image.Image, rows: int) -> Iterator[tuple[Image.Image, int, np.nd
     _read_trailing_chunks(im)
 
 
+def _whole_rows(im: Image.Image) -> int:
+    """Rows decoded at a time by `decode_whole` and `decode_rgb`."""
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    return max(1, WHOLE_STRIP_BYTES // (im.width * _PIXEL_BYTES[rawmode] + 1))
+
+
+def _decode_into(im: Image.Image, target: Callable[[int, int], tuple[Image.Image, int]]) -> Iterator[tuple[int, int, int]]:
+    """Decode all of `im`'s rows a strip at a time: `target(y, top)` names the image and the row
+    the strip lands on, behind the row in front of it (`top`: 1 but for the first strip).
+    Yields (y, rows, top) once each strip is there; the row in front of the next strip is read
+    back from the target afterwards. At the end the trailing metadata is in `im.info`."""
+    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None
+    w, h = im.size
+    rawmode = _rawmode(im)
+    assert rawmode is not None
+    row_bytes = w * _PIXEL_BYTES[rawmode]
+    src = _Inflater(im.fp, im.tile[0][2])
+    rows = _whole_rows(im)
+    above = b""
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        top = 1 if above else 0
+        into, y0 = target(y, top)
+        decoder = Image._getdecoder(im.mode, "zip", rawmode)
+        try:
+            decoder.setimage(into.im, (0, y0, w, y0 + top + n))
+            _feed(decoder, above, src.read(n * (row_bytes + 1)))
+        finally:
+            decoder.cleanup()
+        yield y, n, top
+        above = b"\x00" + _raw_row(into.crop((0, y0 + top + n - 1, w, y0 + top + n)), rawmode)
+    src.finish()
+    _read_trailing_chunks(im)
+
+
 def decode_whole(im: Image.Image) -> Image.Image:
     """All of `im`'s pixels in one image, as Pillow's `load()` gives them, inflated by zlib-ng.
 
@@ -210,31 +246,13 @@ def decode_whole(im: Image.Image) -> Image.Image:
     above with the same values), so nothing but the result is held. Afterwards the metadata
     chunks that follow the pixels are in `im.info`.
     """
-    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None
-    w, h = im.size
-    rawmode = _rawmode(im)
-    assert rawmode is not None
-    row_bytes = w * _PIXEL_BYTES[rawmode]
-    out = Image.new(im.mode, (w, h), None)  # not cleared: the decoder fills every row
+    out = Image.new(im.mode, im.size, None)  # not cleared: the decoder fills every row
     if im.mode == "P" and im.palette is not None:
         out.putpalette(im.palette.palette, im.palette.rawmode or "RGB")
     if "transparency" in im.info:
         out.info["transparency"] = im.info["transparency"]
-    src = _Inflater(im.fp, im.tile[0][2])
-    rows = max(1, WHOLE_STRIP_BYTES // (row_bytes + 1))
-    above = b""
-    for y in range(0, h, rows):
-        n = min(rows, h - y)
-        top = 1 if above else 0
-        decoder = Image._getdecoder(im.mode, "zip", rawmode)
-        try:
-            decoder.setimage(out.im, (0, y - top, w, y + n))
-            _feed(decoder, above, src.read(n * (row_bytes + 1)))
-        finally:
-            decoder.cleanup()
-        above = b"\x00" + _raw_row(out.crop((0, y + n - 1, w, y + n)), rawmode)
-    src.finish()
-    _read_trailing_chunks(im)
+    for _ in _decode_into(im, lambda y, top: (out, y - top)):
+        pass
     return out
 
 
@@ -242,29 +260,12 @@ def decode_rgb(im: Image.Image) -> np.ndarray:
     """`decode_whole` of an RGB PNG (8 or 16 bits) as an (h, w, 3) array: 3 bytes a pixel,
     where Pillow holds RGB at 4. Each strip is decoded into one reused strip image behind the
     row in front of it, then copied in; afterwards the trailing metadata is in `im.info`."""
-    assert isinstance(im, PngImagePlugin.PngImageFile) and im.fp is not None and im.mode == "RGB"
+    assert im.mode == "RGB"
     w, h = im.size
-    rawmode = _rawmode(im)
-    assert rawmode is not None
-    row_bytes = w * _PIXEL_BYTES[rawmode]
     out = np.empty((h, w, 3), np.uint8)
-    src = _Inflater(im.fp, im.tile[0][2])
-    rows = max(1, WHOLE_STRIP_BYTES // (row_bytes + 1))
-    strip = Image.new("RGB", (w, rows + 1), None)
-    above = b""
-    for y in range(0, h, rows):
-        n = min(rows, h - y)
-        top = 1 if above else 0
-        decoder = Image._getdecoder(im.mode, "zip", rawmode)
-        try:
-            decoder.setimage(strip.im, (0, 0, w, n + top))
-            _feed(decoder, above, src.read(n * (row_bytes + 1)))
-        finally:
-            decoder.cleanup()
+    strip = Image.new("RGB", (w, _whole_rows(im) + 1), None)
+    for y, n, top in _decode_into(im, lambda y, top: (strip, 0)):
         out[y : y + n] = np.asarray(strip)[top : top + n]
-        above = b"\x00" + _raw_row(strip.crop((0, top + n - 1, w, top + n)), rawmode)
-    src.finish()
-    _read_trailing_chunks(im)
     return out
 
 
