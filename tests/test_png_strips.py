@@ -275,3 +275,15 @@ def test_a_png_packing_cannot_hold_keeps_to_pillows_path(tmp_path: Path, monkeyp
         assert packed.image.tobytes() == plain.image.tobytes(), name
     assert load_image(_rgb_png(tmp_path, "turned2.png", **cases["turned.png"]), packed=True).image.height == W  # type: ignore[arg-type]
 
+
+@pytest.mark.parametrize("keep", [0.3, 0.7, 0.95])
+def test_a_truncated_rgb_png_decoded_packed_is_one_error_naming_the_file(keep: float, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load_mod, "PACKED_MIN_PIXELS", 100)
+    data = rawimages.png_bytes(_art16(3, seed=5), filters=(1, 4), idat_size=300)
+    end = data.rindex(b"IEND") - 4
+    src = _source(tmp_path, "cut.png", data[: int(end * keep)])
+    with pytest.raises(UnreadableImage, match=r"truncated or corrupt") as info:
+        load_image(src, shrink_to=("short", H), packed=True)
+    assert info.value.source == "cut.png" and "\n" not in str(info.value)
+
