@@ -197,10 +197,14 @@ def reference(image: Image.Image) -> Reference:
 
 def score(ref: Reference, candidate: Image.Image) -> float:
     """SSIM of `candidate` (opaque RGB) against the reference, 1.0 meaning identical."""
+    return _score_planes(ref, _candidate_planes(ref, candidate))
+
+
+def _candidate_planes(ref: Reference, candidate: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if candidate.size != ref.size:
         msg = f"candidate is {candidate.size}, reference is {ref.size}"
         raise ValueError(msg)
-    return _score_planes(ref, _planes(candidate))
+    return _planes(candidate)
 
 
 def _score_planes(ref: Reference, planes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
@@ -264,10 +268,4 @@ def decode(data: bytes, background: tuple[int, int, int]) -> Image.Image:
 def score_bytes(ref: Reference, data: bytes, background: tuple[int, int, int]) -> float:
     """Decode encoded bytes and score them. Only the candidate's planes are kept for the sums:
     its decode (4 MB at 1024 px) is dropped first."""
-    candidate = decode(data, background)
-    if candidate.size != ref.size:
-        msg = f"candidate is {candidate.size}, reference is {ref.size}"
-        raise ValueError(msg)
-    planes = _planes(candidate)
-    del candidate
-    return _score_planes(ref, planes)
+    return _score_planes(ref, _candidate_planes(ref, decode(data, background)))
