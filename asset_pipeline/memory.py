@@ -17,8 +17,8 @@ def _libc() -> ctypes.CDLL | None:
 def trim() -> None:
     """`malloc_trim(0)` on every arena: a process's resident size is then what it holds now.
 
-    Worker processes call it after each task, else one task's high-water mark stays resident
-    for all that follow. Within a task glibc's own (dynamic) thresholds are left alone: fixing
+    Every `prepare` ends with it (else one task's high-water mark stays resident for all that
+    follow); see `trim_between` for the stages within a task. Within a task glibc's own (dynamic) thresholds are left alone: fixing
     the mmap threshold low made every large block fresh pages, and the page faults cost 25-30 %
     of a build's time (benchmarks/RESULTS.md, issue 8).
     """
