@@ -220,6 +220,8 @@ def _prepare(task: PrepareTask) -> Prepared | Failure:
         trim_between()
     except AssetError as exc:
         return Failure(source=src.rel, reason=exc.reason, kind=exc.reason_code)
+    except Exception as exc:  # a bug met on one source fails that source, not the whole batch
+        return _unexpected(src.rel, exc)
     encoded: dict[RenderSpec, EncodedAsset | Failure] = {}
     for spec in task.encode:
         r = renders.pop(spec)
@@ -263,11 +265,16 @@ def _guarded(job: RenderJob, run: Callable[[], EncodedAsset]) -> EncodedAsset | 
     except AssetError as exc:
         return Failure(source=exc.source, reason=exc.reason, kind=exc.reason_code)
     except Exception as exc:
-        from .logs import setup_logging
+        return _unexpected(job.source.rel, exc)
 
-        setup_logging(deferred=True)  # the traceback goes to the log file (opened now), never to stderr
-        log.exception("unexpected error on %s", job.source.rel)
-        return Failure(source=job.source.rel, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
+
+def _unexpected(source: str, exc: Exception) -> Failure:
+    """A Failure naming `source` for an error that is no AssetError (a bug), its traceback logged."""
+    from .logs import setup_logging
+
+    setup_logging(deferred=True)  # the traceback goes to the log file (opened now), never to stderr
+    log.exception("unexpected error on %s", source)
+    return Failure(source=source, reason=f"internal error: {type(exc).__name__}: {exc}", kind="encode_failed")
 
 
 def encode(args: tuple[RenderJob, Pixels | None, DecodePlan]) -> EncodedAsset | Failure:

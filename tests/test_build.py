@@ -152,6 +152,34 @@ def test_keep_going_writes_the_bundle_and_records_the_unreadable_source(make_pro
     assert {"source": "thumbnails/en/b.png", "language": "en", "reason": "unreadable", "message": "empty file (0 bytes)"} in m["dropped"]
 
 
+def test_a_bug_met_while_preparing_one_source_fails_that_source_only(make_project, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error that is no AssetError in the decode/fingerprint/render stage (there was one
+    under a profiler) ended the whole build with "internal error"; now it is that source's
+    failure, named, and --keep-going writes the rest."""
+    from asset_pipeline import work
+
+    real = work._load
+
+    def load(source, plan, preset):  # type: ignore[no-untyped-def]
+        if source.rel.endswith("b.png"):
+            raise RuntimeError("simulated bug")
+        return real(source, plan, preset)
+
+    monkeypatch.setattr(work, "_load", load)
+    monkeypatch.setenv("ASSET_PIPELINE_LOG_DIR", str(tmp_path / "log"))
+    root = make_project(thumbnails={"en": {"a.png": gradient(400, 400), "b.png": gradient(400, 400, seed=9)}})
+    with pytest.raises(BuildFailed) as info:
+        build(root, out=tmp_path / "out", jobs=1, use_cache=False)
+    assert [(e.source, e.reason) for e in info.value.errors] == [
+        ("thumbnails/en/b.png", "internal error: RuntimeError: simulated bug")]
+    result = build(root, out=tmp_path / "out", jobs=1, use_cache=False, keep_going=True)
+    assert result.return_code == 1 and result.written
+    m = verify_bundle(tmp_path / "out")
+    assert [t["source"]["path"] for t in m["languages"]["en"]["thumbnails"]] == ["thumbnails/en/a.png"]
+    assert "unexpected error on thumbnails/en/b.png" in (tmp_path / "log" / "asset-pipeline.log").read_text()
+
+
 def test_missing_project_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         build(tmp_path / "nope", out=tmp_path / "out")
