@@ -156,7 +156,8 @@ def test_a_bug_met_while_preparing_one_source_fails_that_source_only(make_projec
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """An error that is no AssetError in the decode/fingerprint/render stage (there was one
     under a profiler) ended the whole build with "internal error"; now it is that source's
-    failure, named, and --keep-going writes the rest."""
+    failure, named, and --keep-going writes the rest (the traceback goes to the log: `_unexpected`,
+    as test_process.py checks for an encode)."""
     from asset_pipeline import work
 
     real = work._load
@@ -167,7 +168,6 @@ def test_a_bug_met_while_preparing_one_source_fails_that_source_only(make_projec
         return real(source, plan, preset)
 
     monkeypatch.setattr(work, "_load", load)
-    monkeypatch.setenv("ASSET_PIPELINE_LOG_DIR", str(tmp_path / "log"))
     root = make_project(thumbnails={"en": {"a.png": gradient(400, 400), "b.png": gradient(400, 400, seed=9)}})
     with pytest.raises(BuildFailed) as info:
         build(root, out=tmp_path / "out", jobs=1, use_cache=False)
@@ -177,7 +177,6 @@ def test_a_bug_met_while_preparing_one_source_fails_that_source_only(make_projec
     assert result.return_code == 1 and result.written
     m = verify_bundle(tmp_path / "out")
     assert [t["source"]["path"] for t in m["languages"]["en"]["thumbnails"]] == ["thumbnails/en/a.png"]
-    assert "unexpected error on thumbnails/en/b.png" in (tmp_path / "log" / "asset-pipeline.log").read_text()
 
 
 def test_missing_project_is_a_config_error(tmp_path: Path) -> None:
