@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from .config import DedupeSettings
+from .order_stats import median
 from .records import FINGERPRINT_VERSION, Finding, Fingerprint  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def phash(image: Image.Image) -> str:
     low = _PHASH_DCT @ pixels @ _PHASH_DCT.T
     scale = max(abs(float(low[0, 0])), 1.0) * 1e-9
     low = np.round(low / scale) * scale
-    return str(imagehash.ImageHash(low > np.median(low)))
+    return str(imagehash.ImageHash(low > median(low)))
 
 
 PROBE_SHORT_SIDE = 256  # what the hashes need; bigger inputs are box-reduced to about this first

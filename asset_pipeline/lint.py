@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from .config import LINT_CODES, Profile
+from .order_stats import median, percentile
 from .quality import flatten
 from .records import Finding, RenderSpec, SourceFile
 
@@ -114,7 +115,7 @@ def sharpness(luma: np.ndarray) -> float | None:
     if n < max(50, 0.0005 * luma.size):
         return None
     ratio = step[peaks].astype(np.float32) / contrast[peaks]
-    return float(np.percentile(ratio, BLUR_PERCENTILE))
+    return percentile(ratio, BLUR_PERCENTILE)
 
 
 def _window(a: np.ndarray, size: int, op: np.ufunc) -> np.ndarray:
@@ -196,9 +197,9 @@ def _outside(arr: np.ndarray) -> np.ndarray | None:
         bg = arr[..., 3] < 128
     else:
         rgb = [c[..., :3].reshape(-1, 3).astype(np.int16) for c in patches]
-        seeds = [np.median(c, axis=0) for c in rgb]
+        seeds = [median(c, axis=0) for c in rgb]
         flat = [np.abs(c - s).max() <= CORNER_TOLERANCE for c, s in zip(rgb, seeds, strict=True)]
-        seed = np.median(seeds, axis=0)
+        seed = median(np.stack(seeds), axis=0)
         same = [f and np.abs(s - seed).max() <= CORNER_TOLERANCE for f, s in zip(flat, seeds, strict=True)]
         if sum(same) < ROUNDED_MIN_CORNERS:
             return None
@@ -305,7 +306,7 @@ def rounded_radius(image: Image.Image) -> float | None:
     radii = [r for r in radii if ROUNDED_MIN_RADIUS * side <= r <= 0.42 * side]
     if len(radii) < ROUNDED_MIN_CORNERS:
         return None
-    med = float(np.median(radii))
+    med = float(median(np.array(radii)))
     if sum(abs(r - med) <= 0.3 * med for r in radii) < ROUNDED_MIN_CORNERS:
         return None  # corners of different shapes: art, not a mask
     return float(med / side)

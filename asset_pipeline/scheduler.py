@@ -58,8 +58,7 @@ HELD_PIXELS_MAX = 32 << 20
 _TASK_MODULES = (
     "numpy", "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "asset_pipeline.load",
     "asset_pipeline.render", "asset_pipeline.lint", "asset_pipeline.dedupe", "asset_pipeline.encode.size_cap",
-    "asset_pipeline.memory", "numpy.ma",  # numpy.ma: pulled in by the lint's percentiles
-    "zxingcpp", "simplejpeg", "pyjpegli", "mozjpeg_lossless_optimization", "imagehash",
+    "asset_pipeline.memory", "zxingcpp", "simplejpeg", "pyjpegli", "mozjpeg_lossless_optimization", "imagehash",
 )
 
 
