@@ -112,6 +112,37 @@ def test_png_preset_writes_lossless_png() -> None:
         assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(pic))
 
 
+def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    out, pos = [], 8
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(kind + body)
+        out.append((kind, body))
+        pos += 12 + n
+    return out
+
+
+@pytest.mark.parametrize(("mode", "side", "level"), [("RGBA", 700, 6), ("RGB", 640, 9), ("RGBA", 33, 1), ("L", 900, 6)])
+def test_rle_png_is_pillows_stream_deflated_by_zlib_ng(mode: str, side: int, level: int) -> None:
+    """The RLE path keeps Pillow's filtered rows and writes the same deflate stream as Pillow's
+    own save (zlib's RLE), in one IDAT chunk where Pillow cuts it into 64 KiB ones."""
+    pic = photo(side).convert(mode)
+    if mode == "RGBA":
+        pic.putalpha(Image.linear_gradient("L").resize(pic.size))
+    data = png_codec.PngCodec().encode(pic, compress_level=level, strategy="rle")
+    buf = io.BytesIO()
+    pic.save(buf, "PNG", compress_level=level, compress_type=zlib.Z_RLE)
+    ours, pillows = _chunks(data), _chunks(buf.getvalue())
+    assert [k for k, _ in ours] == [b"IHDR", b"IDAT", b"IEND"]
+    assert [(k, b) for k, b in ours if k != b"IDAT"] == [(k, b) for k, b in pillows if k != b"IDAT"]
+    assert ours[1][1] == b"".join(b for k, b in pillows if k == b"IDAT")
+    if side > 33:
+        assert sum(k == b"IDAT" for k, _ in pillows) > 1  # the stream crosses Pillow's chunks
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == mode and im.tobytes() == pic.tobytes()
+
+
 @pytest.mark.parametrize(("mode", "size"), [("RGBA", (301, 203)), ("RGB", (130, 77)), ("RGBA", (5, 1))])
 def test_exact_palette_maps_strip_by_strip_to_the_same_indices(mode: str, size: tuple[int, int],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
