@@ -317,6 +317,9 @@ def list_presets() -> list[Preset]:
 
 # The art checks of lint.py (issue 9) and the levels a profile's [lint] table may give them.
 LINT_CODES = ("rounded_corners", "transparent_corners", "qr_code", "barcode", "blur", "upscaled", "safe_area")
+# The portal forbids QR codes, not barcodes: scanning every other symbology too is opt-in, as it
+# costs two thirds of the code scan (~10 % of a fast build; benchmarks/RESULTS.md, 2026-12-03)
+LINT_DEFAULTS = {"barcode": "off"}
 LINT_LEVELS = ("warning", "error", "off")
 MAX_TARGET_SIDE = 8192  # a profile's asset sides; jpegli's own limit is 65535
 
@@ -398,8 +401,9 @@ class Profile:
         return self.icon if role == "icon" else self.thumbnail
 
     def lint_levels(self) -> tuple[tuple[str, str], ...]:
-        """Every art check with its level, sorted and hashable (a check the table omits warns)."""
-        return tuple(sorted((code, str(self.lint.get(code, "warning"))) for code in LINT_CODES))
+        """Every art check with its level, sorted and hashable (a check the table omits has its
+        default: `LINT_DEFAULTS`, else a warning)."""
+        return tuple(sorted((code, str(self.lint.get(code, LINT_DEFAULTS.get(code, "warning")))) for code in LINT_CODES))
 
 
 def load_profile(name_or_path: str | Path = "tiktok-minis") -> Profile:

@@ -10,7 +10,7 @@ each code to "warning" (default), "error" (the build exits 1) or "off".
 | ------------------- | --------------- | ------------------------------------------------------------- |
 | transparent_corners | icon, thumbnail | >= 1/8 of the four corner patches (side/32 squares) not opaque |
 | rounded_corners     | icon, thumbnail | >= 3 corners hold a flat (or transparent) region shaped like a rounded-rect corner |
-| qr_code, barcode    | icon, thumbnail | zxing-cpp decodes a code (QR/Micro QR/rMQR, or any other symbology) |
+| qr_code, barcode    | icon, thumbnail | zxing-cpp decodes a code (QR/Micro QR/rMQR, or, where the profile turns `barcode` on, any other symbology) |
 | blur                | icon, thumbnail | edge sharpness < BLUR_MIN_SHARPNESS (art without edges is not judged) |
 | upscaled            | icon, thumbnail | emitted by render.py (source short side below the target); levelled here |
 | safe_area           | icon            | a corner outside the inscribed circle is >= SAFE_AREA_MAX_DENSITY hard-edged detail |
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .config import LINT_CODES, Profile
+from .config import LINT_CODES, LINT_DEFAULTS, Profile
 from .order_stats import median, percentile
 from .quality import flatten
 from .records import Finding, RenderSpec, SourceFile
@@ -63,7 +63,7 @@ def apply_levels(findings: Iterable[Finding], levels: Iterable[tuple[str, str]])
     table = dict(levels)
     out = []
     for f in findings:
-        level = table.get(f.code, "warning") if f.code in LINT_CODES else f.level
+        level = table.get(f.code, LINT_DEFAULTS.get(f.code, "warning")) if f.code in LINT_CODES else f.level
         if level == "off":
             continue
         out.append(f if level == f.level else dataclasses.replace(f, level="error" if level == "error" else "warning"))
@@ -72,7 +72,7 @@ def apply_levels(findings: Iterable[Finding], levels: Iterable[tuple[str, str]])
 
 def enabled(levels: Iterable[tuple[str, str]]) -> frozenset[str]:
     table = dict(levels)
-    return frozenset(c for c in LINT_CODES if table.get(c, "warning") != "off")
+    return frozenset(c for c in LINT_CODES if table.get(c, LINT_DEFAULTS.get(c, "warning")) != "off")
 
 
 # --- measurements --------------------------------------------------------------------------

@@ -291,9 +291,22 @@ def write_profile(tmp_path: Path, lint_table: str, *, icon: int = SIDE, thumb: i
     return path
 
 
-def test_shipped_profiles_list_every_check_as_a_warning() -> None:
+def test_shipped_profiles_warn_on_every_check_but_barcode() -> None:
+    """The portal forbids QR codes; reading every other symbology too is opt-in (~10 % of a
+    fast build). A profile's table that leaves `barcode` out gets the same default."""
+    expected = {c: "off" if c == "barcode" else "warning" for c in lint.LINT_CODES}
     for name in ("tiktok-minis", "tiktok-minis-2026"):
-        assert dict(load_profile(name).lint_levels()) == {c: "warning" for c in lint.LINT_CODES}
+        assert dict(load_profile(name).lint_levels()) == expected
+
+
+def test_a_barcode_is_silent_by_default_and_warns_where_the_profile_turns_it_on(make_project, tmp_path: Path) -> None:
+    icon = paste_code(clean_icon(SIDE), "EAN13", "4006381333931", 2)
+    root = make_project(icon=icon, thumbnails={"en": {"a.png": clean_icon(200)}})
+    (tmp_path / "on").mkdir()
+    defaults = write_profile(tmp_path, "")  # the table left empty
+    on = write_profile(tmp_path / "on", 'barcode = "warning"\n')
+    assert "barcode" not in codes(build(root, out=tmp_path / "a", platform=defaults, jobs=1).findings)
+    assert "barcode" in codes(build(root, out=tmp_path / "b", platform=on, jobs=1).findings)
 
 
 @pytest.mark.parametrize(("table", "needle"), [('qr_cod = "error"\n', "did you mean 'qr_code'"),
