@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import REPO, median, run_timed, write_result  # noqa: E402
+from benchmarks._util import REPO, child_usage, median, run_timed, write_result  # noqa: E402
 from benchmarks.corpus import ensure_corpus  # noqa: E402
 from benchmarks.throughput import make_project  # noqa: E402
 
@@ -63,22 +63,29 @@ def main() -> None:
         proj = make_project(sorted(ensure_corpus("large")), work / "proj")
         out = work / "out"
         times: dict[str, list[float]] = {name: [] for name in roots}
+        cpu: dict[str, list[float]] = {name: [] for name in roots}  # user + sys of the whole process tree
         order = ["base", "candidate"]
         for i in range(args.runs):
             for name in order if i % 2 == 0 else order[::-1]:  # ABBA: drift falls on both sides alike
                 shutil.rmtree(out, ignore_errors=True)
                 cmd = [sys.executable, "-m", "asset_pipeline", "build", str(proj), "-o", str(out), "--no-cache",
                        "--jobs", str(args.jobs), "--preset", args.preset]
-                wall, _peak, _proc = run_timed(cmd, env={"PYTHONPATH": str(roots[name])}, cwd=work)
+                wall, _peak, proc = run_timed(cmd, env={"PYTHONPATH": str(roots[name])}, cwd=work)
                 times[name].append(wall)
+                use = child_usage(proc)
+                cpu[name].append(use["user_s"] + use["sys_s"])
         med = {name: median(v) for name, v in times.items()}
         ratio = med["candidate"] / med["base"]
-        data = {"base": sha, "preset": args.preset, "jobs": args.jobs, "runs": times,
-                "median_s": {k: round(v, 3) for k, v in med.items()}, "ratio": round(ratio, 3)}
+        med_cpu = {name: median(v) for name, v in cpu.items()}
+        cpu_ratio = med_cpu["candidate"] / med_cpu["base"]
+        data = {"base": sha, "preset": args.preset, "jobs": args.jobs, "runs": times, "cpu_s": cpu,
+                "median_s": {k: round(v, 3) for k, v in med.items()}, "ratio": round(ratio, 3),
+                "median_cpu_s": {k: round(v, 3) for k, v in med_cpu.items()}, "cpu_ratio": round(cpu_ratio, 3)}
         path = write_result("ab_build", data)
         for name, v in times.items():
-            print(f"{name:10s} median {med[name]:6.3f} s   " + " ".join(f"{t:.3f}" for t in v))
-        print(f"candidate / base ({sha[:7]}), {args.preset}, --jobs {args.jobs}: {ratio:.3f}")
+            print(f"{name:10s} median {med[name]:6.3f} s   " + " ".join(f"{t:.3f}" for t in v)
+                  + f"   cpu {med_cpu[name]:6.3f} s")
+        print(f"candidate / base ({sha[:7]}), {args.preset}, --jobs {args.jobs}: {ratio:.3f} (CPU {cpu_ratio:.3f})")
         print(f"written: {path}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
