@@ -32,15 +32,24 @@ _C2 = (0.03 * 255) ** 2
 
 
 def _box_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over every full WIN x WIN window ("valid" region: the border SSIM leaves out)."""
+    """Sum over every full WIN x WIN window ("valid" region: the border SSIM leaves out).
+
+    Along each axis, 7 = 2 + 2 + 2 + 1: sums of neighbouring pairs, then three of them and one
+    more line, 4 array adds instead of 6 (a 134x1024 strip 0.24 vs 0.32-0.44 ms). Every sum here
+    is of integers below 2**24, exact in float32 in any order: the result is the same to the bit.
+    """
+    assert WIN == 7
     h = a.shape[0] - WIN + 1
-    rows = a[0:h].copy()
-    for k in range(1, WIN):
-        rows += a[k : k + h]
+    pairs = a[:-1] + a[1:]
+    rows = pairs[:h] + pairs[2 : 2 + h]
+    rows += pairs[4 : 4 + h]
+    rows += a[6 : 6 + h]
+    del pairs
     w = a.shape[1] - WIN + 1
-    out = rows[:, 0:w].copy()
-    for k in range(1, WIN):
-        out += rows[:, k : k + w]
+    pairs = rows[:, :-1] + rows[:, 1:]
+    out = pairs[:, :w] + pairs[:, 2 : 2 + w]
+    out += pairs[:, 4 : 4 + w]
+    out += rows[:, 6 : 6 + w]
     return out
 
 

@@ -234,3 +234,18 @@ def test_a_1024_reference_and_its_score_hold_little_beside_the_image() -> None:
     assert int(grew) < 17 * 2**20, int(grew) / 2**20
     assert abs(float(searched) - float(once)) <= 2e-6
 
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (8, 13), (134, 1024), (70, 512), (300, 9)])
+def test_box_sum_is_every_7x7_window_sum_exactly(shape: tuple[int, int]) -> None:
+    """The pairwise box sums must equal the plain window sums to the bit (integer-valued planes,
+    and their squares and sums of squares, as the SSIM makes them)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rng = np.random.default_rng(shape[0] * shape[1])
+    x = rng.integers(0, 256, shape).astype(np.float32)
+    y = rng.integers(0, 256, shape).astype(np.float32)
+    for plane in (x, x * y, x * x + y * y):
+        want = sliding_window_view(plane.astype(np.float64), (7, 7)).sum(axis=(2, 3))
+        got = q._box_sum(plane)
+        assert got.dtype == np.float32 and np.array_equal(got.astype(np.float64), want)
