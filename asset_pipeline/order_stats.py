@@ -26,7 +26,8 @@ def median(a: np.ndarray, axis: int | None = None) -> np.ndarray | np.floating:
     middle = slice(half - 1, half + 1) if n % 2 == 0 else slice(half, half + 1)
     index: list[slice] = [slice(None)] * part.ndim
     index[axis] = middle
-    return np.mean(part[tuple(index)], axis=axis)
+    mid: np.ndarray | np.floating = np.mean(part[tuple(index)], axis=axis)
+    return mid
 
 
 def percentile(a: np.ndarray, q: float) -> float:

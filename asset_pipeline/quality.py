@@ -47,7 +47,7 @@ def _box_sum(a: np.ndarray) -> np.ndarray:
     del pairs
     w = a.shape[1] - WIN + 1
     pairs = rows[:, :-1] + rows[:, 1:]
-    out = pairs[:, :w] + pairs[:, 2 : 2 + w]
+    out: np.ndarray = pairs[:, :w] + pairs[:, 2 : 2 + w]
     out += pairs[:, 4 : 4 + w]
     out += rows[:, 6 : 6 + w]
     return out

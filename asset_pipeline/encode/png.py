@@ -19,7 +19,7 @@ from PIL import Image
 try:
     from zlib_ng import zlib_ng
 except ImportError:  # pragma: no cover - a platform without zlib-ng wheels: Pillow's zlib throughout
-    zlib_ng = None
+    zlib_ng = None  # type: ignore[assignment]
 
 STRATEGIES = {"default": zlib.Z_DEFAULT_STRATEGY, "rle": zlib.Z_RLE, "filtered": zlib.Z_FILTERED}
 _MEM_LEVEL = 9  # Pillow's deflateInit2 memLevel: the same blocks, so the same stream
