@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import subprocess
 import sys
 import textwrap
@@ -204,6 +206,27 @@ def test_the_block_resampler_is_pillows_lanczos_to_the_bit(w: int, h: int, size:
     if b > a:
         lo, hi = down.span(a, b)
         assert np.array_equal(rs.down(rs.across(x[lo:hi], across), down, a, b, lo), want[a:b])
+
+
+@pytest.mark.parametrize(("w", "h", "rbox", "size", "step"), [
+    (1500, 1100, (10.25, 3.5, 1490.0, 1098.75), (360, 270), 2),  # fractional box, partial last blocks
+    (2000, 2000, (0.0, 0.0, 2000.0, 2000.0), (360, 360), 2),
+    (1400, 700, (0.0, 0.0, 1400.0, 700.0), (200, 100), 3),
+])
+def test_the_box_reduced_band_is_pillows_lanczos_of_the_reduced_plane(w: int, h: int, rbox: tuple[float, ...],
+                                                                     size: tuple[int, int], step: int) -> None:
+    """The reduced band's LANCZOS is the block resampler's: the same floats as Pillow's resize of
+    the box-reduced linear plane (what it was before), for every band."""
+    from asset_pipeline.render import _LIN, _reduced_band
+
+    rgb = texture(w, h, seed=w + h)
+    ibox = (math.floor(rbox[0]), math.floor(rbox[1]), math.ceil(rbox[2]), math.ceil(rbox[3]))
+    sbox = tuple((v - ibox[i % 2]) / step for i, v in enumerate(rbox))
+    for c in range(3):
+        small = Image.fromarray(_LIN[rgb[..., c]], "F").reduce(step, box=ibox)
+        want = np.asarray(small.resize(size, Image.Resampling.LANCZOS, box=sbox))
+        got = _reduced_band(Image.fromarray(rgb), (0, 0, w, h), c, size, rbox, step)  # type: ignore[arg-type]
+        assert got.dtype == np.float32 and np.array_equal(got, want), c
 
 
 def test_a_linear_icon_render_never_holds_its_bands_whole() -> None:
