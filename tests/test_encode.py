@@ -143,6 +143,20 @@ def test_rle_png_is_pillows_stream_deflated_by_zlib_ng(mode: str, side: int, lev
         assert im.mode == mode and im.tobytes() == pic.tobytes()
 
 
+def test_rle_png_keeps_chunks_in_their_places() -> None:
+    """A chunk after the image data stays after it (the one IDAT goes where the run was)."""
+    pic = photo(200)
+    buf = io.BytesIO()
+    pic.save(buf, "PNG", compress_level=0)
+    stored = buf.getvalue()
+    text = b"tEXtComment\x00late"
+    late = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text))
+    data = png_codec._rle_png(stored[:-12] + late + stored[-12:], 6)
+    assert [k for k, _ in _chunks(data)] == [b"IHDR", b"IDAT", b"tEXt", b"IEND"]
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.tobytes() == pic.tobytes()
+
+
 @pytest.mark.parametrize(("mode", "size"), [("RGBA", (301, 203)), ("RGB", (130, 77)), ("RGBA", (5, 1))])
 def test_exact_palette_maps_strip_by_strip_to_the_same_indices(mode: str, size: tuple[int, int],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,11 +134,12 @@ def _rle_png(stored: bytes, level: int) -> bytes:
         if kind == b"IDAT":
             data.append(deflate.compress(inflate.decompress(view[pos + 8 : pos + 8 + n])))
         else:
-            if kind == b"IEND":
+            if data:  # the IDAT run has ended: its one chunk goes where the run was
                 data.append(deflate.flush())
                 body = b"".join(data)
                 crc = zlib_ng.crc32(body, zlib_ng.crc32(b"IDAT"))
                 out += [len(body).to_bytes(4, "big"), b"IDAT", body, crc.to_bytes(4, "big")]
+                data = []
             out.append(view[pos : pos + 12 + n])
         pos += 12 + n
     return b"".join(out)
