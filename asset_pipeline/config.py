@@ -320,6 +320,12 @@ LINT_CODES = ("rounded_corners", "transparent_corners", "qr_code", "barcode", "b
 # The portal forbids QR codes, not barcodes: scanning every other symbology too is opt-in, as it
 # costs two thirds of the code scan (~10 % of a fast build; benchmarks/RESULTS.md, 2026-12-03)
 LINT_DEFAULTS = {"barcode": "off"}
+
+
+def default_level(code: str) -> str:
+    """The level of an art check that a profile's table leaves out."""
+    return LINT_DEFAULTS.get(code, "warning")
+
 LINT_LEVELS = ("warning", "error", "off")
 MAX_TARGET_SIDE = 8192  # a profile's asset sides; jpegli's own limit is 65535
 
@@ -402,8 +408,8 @@ class Profile:
 
     def lint_levels(self) -> tuple[tuple[str, str], ...]:
         """Every art check with its level, sorted and hashable (a check the table omits has its
-        default: `LINT_DEFAULTS`, else a warning)."""
-        return tuple(sorted((code, str(self.lint.get(code, LINT_DEFAULTS.get(code, "warning")))) for code in LINT_CODES))
+        default: `default_level`)."""
+        return tuple(sorted((code, str(self.lint.get(code, default_level(code)))) for code in LINT_CODES))
 
 
 def load_profile(name_or_path: str | Path = "tiktok-minis") -> Profile:

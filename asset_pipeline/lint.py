@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .config import LINT_CODES, LINT_DEFAULTS, Profile
+from .config import LINT_CODES, Profile, default_level
 from .order_stats import median, percentile
 from .quality import flatten
 from .records import Finding, RenderSpec, SourceFile
@@ -63,7 +63,7 @@ def apply_levels(findings: Iterable[Finding], levels: Iterable[tuple[str, str]])
     table = dict(levels)
     out = []
     for f in findings:
-        level = table.get(f.code, LINT_DEFAULTS.get(f.code, "warning")) if f.code in LINT_CODES else f.level
+        level = table.get(f.code, default_level(f.code)) if f.code in LINT_CODES else f.level
         if level == "off":
             continue
         out.append(f if level == f.level else dataclasses.replace(f, level="error" if level == "error" else "warning"))
@@ -72,7 +72,7 @@ def apply_levels(findings: Iterable[Finding], levels: Iterable[tuple[str, str]])
 
 def enabled(levels: Iterable[tuple[str, str]]) -> frozenset[str]:
     table = dict(levels)
-    return frozenset(c for c in LINT_CODES if table.get(c, LINT_DEFAULTS.get(c, "warning")) != "off")
+    return frozenset(c for c in LINT_CODES if table.get(c, default_level(c)) != "off")
 
 
 # --- measurements --------------------------------------------------------------------------

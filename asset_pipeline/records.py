@@ -55,7 +55,7 @@ class RenderSpec:
     background: tuple[int, int, int]
     formats: tuple[str, ...]  # allowed by the profile, e.g. ("JPEG", "PNG")
     max_bytes: int
-    lint: tuple[tuple[str, str], ...] = ()  # (check, level) from the profile; empty: config.LINT_DEFAULTS, else warn
+    lint: tuple[tuple[str, str], ...] = ()  # (check, level) from the profile; empty: config.default_level
 
 
 FINGERPRINT_VERSION = 3  # part of the probe cache key: bump when dedupe.fingerprint changes
